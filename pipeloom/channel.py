@@ -1,0 +1,89 @@
+"""The bounded message queue between workers and the writer.
+
+A `queue.SimpleQueue` (C) carries the messages; bounding is approximate and costs one
+`qsize()` per put: a producer that finds the queue full waits until the writer drains it
+below half. That keeps `put()` close to the C queue's speed while memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from .errors import WriterError
+
+__all__ = ["MessageQueue"]
+
+
+class MessageQueue:
+    """What workers call `put()` on; the writer drains it in batches."""
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        self.maxsize = maxsize
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._drained = threading.Condition(threading.Lock())
+        self._waiting = 0
+        self.cancelled = threading.Event()
+        """Set when the run is being cancelled; long workers may poll `q.cancelled.is_set()`."""
+        self.writer_error: BaseException | None = None
+
+    def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Queue a message for the writer, waiting while the queue is full."""
+        if self._q.qsize() >= self.maxsize:
+            self._wait_for_room(timeout)
+        self._q.put(msg)
+
+    put_nowait = put
+
+    def _wait_for_room(self, timeout: float | None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._drained:
+            self._waiting += 1
+            try:
+                while self._q.qsize() >= self.maxsize:
+                    if self.writer_error is not None:
+                        raise WriterError(f"the writer stopped: {self.writer_error}")
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise queue.Full
+                    self._drained.wait(0.1 if left is None else min(left, 0.1))
+            finally:
+                self._waiting -= 1
+
+    def get(self, timeout: float | None = None) -> Any:
+        """Take one message, waiting up to `timeout` seconds (raises queue.Empty)."""
+        return self._q.get(timeout=timeout)
+
+    def get_nowait(self) -> Any:
+        """Take one message if one is queued (raises queue.Empty)."""
+        return self._q.get_nowait()
+
+    def drain(self, first: Any, limit: int) -> list[Any]:
+        """Return `first` and up to `limit - 1` more messages that are already queued."""
+        batch = [first]
+        get = self._q.get_nowait
+        try:
+            for _ in range(limit - 1):
+                batch.append(get())
+        except queue.Empty:
+            pass
+        if self._waiting and self._q.qsize() < self.maxsize // 2:
+            with self._drained:
+                self._drained.notify_all()
+        return batch
+
+    def fail(self, exc: BaseException) -> None:
+        """Record that the writer died, so blocked producers raise instead of waiting."""
+        self.writer_error = exc
+        with self._drained:
+            self._drained.notify_all()
+
+    def qsize(self) -> int:
+        """Approximate number of queued messages."""
+        return self._q.qsize()
+
+    def empty(self) -> bool:
+        """True when no message is queued."""
+        return self._q.empty()

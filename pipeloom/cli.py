@@ -1,0 +1,197 @@
+"""The `pipeloom` command: demo, run, status, init-db."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import db as dbmod
+from .demo import demo_tasks
+from .engine import run_pipeline
+from .errors import PipelineError
+from .rlog import get_console, setup_logging
+
+app = typer.Typer(
+    help="Threaded pipelines with one SQLite writer.", no_args_is_help=True, add_completion=False
+)
+
+DbOpt = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
+
+
+def _fail(message: str) -> None:
+    get_console().print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    db: DbOpt = Path("pipeloom.db"),
+    num_tasks: Annotated[int, typer.Option("-n", "--num-tasks", help="Tasks to run.")] = 10,
+    workers: Annotated[int, typer.Option("-w", "--workers", help="Worker threads.")] = 4,
+    steps: Annotated[int, typer.Option("--steps", help="Progress steps per task.")] = 20,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True)] = 0,
+    log_file: Annotated[Path | None, typer.Option("-l", "--log-file")] = None,
+    store_task_status: Annotated[
+        bool, typer.Option("-s/-S", "--store-task-status/--no-store-task-status")
+    ] = True,
+    no_wal: Annotated[bool, typer.Option("--no-wal", help="Use DELETE journaling.")] = False,
+) -> None:
+    """Run the demo pipeline and print a summary."""
+    setup_logging(verbose, log_file)
+    summary = _run(
+        db,
+        demo_tasks(num_tasks, steps),
+        workers=workers,
+        wal=not no_wal,
+        store_task_status=store_task_status,
+        name="demo",
+    )
+    _print_summary(summary)
+
+
+@app.command("run")
+def run_cmd(
+    target: Annotated[str, typer.Argument(help="module:function that returns tasks, or a worker")],
+    db: DbOpt = Path("pipeloom.db"),
+    workers: Annotated[int, typer.Option("-w", "--workers")] = 4,
+    arg: Annotated[list[str], typer.Option("--arg", help="k=v passed to the function.")] = [],  # noqa: B006
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True)] = 0,
+    retries: Annotated[int, typer.Option("--retries")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip tasks done before.")] = False,
+) -> None:
+    """Run `module:function(**args)`, which returns a dict of run_pipeline arguments.
+
+    The function returns at least `tasks` and `worker_fn`; `handlers` and `schema` too if needed.
+    """
+    setup_logging(verbose)
+    spec = _call_target(target, _parse_args(arg))
+    spec.setdefault("name", target)
+    summary = _run(db, spec.pop("tasks"), workers=workers, retries=retries, resume=resume, **spec)
+    _print_summary(summary)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    db: DbOpt = Path("pipeloom.db"),
+    n: Annotated[int, typer.Option("-n", help="How many recent runs.")] = 10,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh every second.")] = False,
+) -> None:
+    """Show recent runs and their task counts."""
+    if fmt not in ("table", "json"):
+        _fail(f"--format must be table or json, not {fmt!r}")
+    while True:
+        rows = _recent_runs(db, n)
+        if fmt == "json":
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            _print_runs(rows)
+        if not watch:
+            return
+        time.sleep(1.0)
+
+
+@app.command("init-db")
+def init_db(db: DbOpt = Path("pipeloom.db"), no_wal: bool = False) -> None:
+    """Create pipeloom's tables in a database."""
+    try:
+        conn = dbmod.connect(db, wal=not no_wal)
+    except PipelineError as exc:
+        _fail(str(exc))
+    dbmod.init_schema(conn, store_task_status=True)
+    conn.close()
+    typer.echo(f"initialised {db}")
+
+
+def _run(db: Path, tasks: Any, **kw: Any):
+    try:
+        return run_pipeline(db, tasks, progress="auto", **kw)
+    except PipelineError as exc:
+        _fail(str(exc))
+
+
+def _parse_args(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--arg takes key=value, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def _call_target(target: str, kwargs: dict[str, str]) -> dict[str, Any]:
+    module, sep, attr = target.partition(":")
+    if not sep:
+        _fail(f"target must be module:function, not {target!r}")
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        _fail(f"cannot load {target!r}: {exc}")
+    spec = fn(**kwargs)
+    if not isinstance(spec, dict) or "tasks" not in spec or "worker_fn" not in spec:
+        _fail(f"{target} must return a dict with 'tasks' and 'worker_fn'")
+    return spec
+
+
+def _recent_runs(db: Path, n: int) -> list[dict[str, Any]]:
+    try:
+        conn = dbmod.connect_readonly(db)
+    except PipelineError as exc:
+        _fail(str(exc))
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(
+            "SELECT run_id, name, status, started_at, finished_at, tasks, done, errors, "
+            "cancelled, skipped, round(elapsed_s, 3) AS elapsed_s FROM pipeline_runs "
+            "ORDER BY run_id DESC LIMIT ?",
+            (n,),
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        _fail(f"{db} has no pipeloom run history ({exc})")
+    finally:
+        conn.close()
+    return [dict(r) for r in rows]
+
+
+def _print_runs(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        "run", "name", "status", "started", "tasks", "done", "errors", "cancelled", "elapsed s"
+    )
+    for r in rows:
+        colour = {"done": "green", "error": "red", "failed": "red"}.get(r["status"], "yellow")
+        table.add_row(
+            str(r["run_id"]),
+            r["name"],
+            f"[{colour}]{r['status']}",
+            r["started_at"],
+            str(r["tasks"]),
+            str(r["done"]),
+            str(r["errors"]),
+            str(r["cancelled"]),
+            str(r["elapsed_s"]),
+        )
+    get_console().print(table)
+
+
+def _print_summary(summary: Any) -> None:
+    typer.echo(str(summary))
+    for err in summary.errors[:5]:
+        typer.echo(f"  task {err.task_id} ({err.name}): {err.message}")
+
+
+def main() -> None:
+    """Entry point of the `pipeloom` command."""
+    app()

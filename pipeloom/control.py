@@ -1,0 +1,38 @@
+"""Messages the engine itself sends to the writer, around each task and at the end of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["RunClosing", "TaskClosed", "TasksCancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskClosed:
+    """The worker function returned or raised; closes the task unless the worker already did."""
+
+    task_id: Any
+    name: str
+    started_at: str
+    finished_at: str
+    error: str | None = None
+    traceback: str | None = None
+    retrying: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TasksCancelled:
+    """These tasks will not run (cancel, Ctrl-C, or the grace period ran out)."""
+
+    task_ids: tuple
+    finished_at: str
+    reason: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class RunClosing:
+    """The run ends: how, and after how long."""
+
+    status: str
+    elapsed: float

@@ -1,0 +1,264 @@
+"""`run_pipeline`: workers -> bounded queue -> one SQLite writer, with progress and run history."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .channel import MessageQueue
+from .control import RunClosing, TasksCancelled
+from .db import Synchronous, check_db_path
+from .display import Ticker, choose_display
+from .errors import ConfigError, WriterError
+from .handlers import Handler, HandlerRegistry, Schema
+from .messages import SENTINEL
+from .runner import make_runner
+from .stats import RunStats
+from .summary import RunSummary, run_status
+from .writer import SQLiteWriter
+
+__all__ = ["default_worker", "run_pipeline", "task_key"]
+
+LOG = logging.getLogger("pipeloom.engine")
+
+
+def default_worker(task: Any, q: Any) -> None:
+    """The built-in demo worker (used when `worker_fn` is None)."""
+    from .demo import demo_worker
+
+    demo_worker(task, q)
+
+
+def task_key(task: Any) -> tuple[Any, str]:
+    """(task_id, name) of a task: an object with `task_id` (and `name`), or a mapping."""
+    if isinstance(task, Mapping):
+        if "task_id" not in task:
+            raise ConfigError(f"task {task!r} has no 'task_id' key")
+        task_id, name = task["task_id"], task.get("name")
+    else:
+        try:
+            task_id = task.task_id
+        except AttributeError:
+            raise ConfigError(f"task {task!r} has no task_id attribute") from None
+        name = getattr(task, "name", None)
+    if task_id is None or not isinstance(task_id, int | str):
+        raise ConfigError(f"task_id must be an int or a str, not {task_id!r}")
+    return task_id, str(task_id) if name is None else str(name)
+
+
+def _check_unique(keys: list[tuple[Any, str]]) -> None:
+    seen: set[Any] = set()
+    dupes = [k for k, _ in keys if k in seen or seen.add(k)]
+    if dupes:
+        shown = ", ".join(repr(d) for d in dupes[:5])
+        raise ConfigError(f"duplicate task ids: {shown}" + (" ..." if len(dupes) > 5 else ""))
+
+
+def _check_workers(workers: int | None) -> int:
+    if workers is None:
+        return min(32, (os.cpu_count() or 1) + 4)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
+    return workers
+
+
+@dataclass
+class _Run:
+    """One run's moving parts, so the steps below stay short."""
+
+    q: MessageQueue
+    stats: RunStats
+    writer: SQLiteWriter
+    display: Any
+    ticker: Ticker
+    name: str
+    db_path: str
+    workers: int
+    t0: float
+
+
+def run_pipeline(
+    db_path: str | Path,
+    tasks: Iterable[Any],
+    *,
+    workers: int | None = None,
+    wal: bool = True,
+    store_task_status: bool = True,
+    worker_fn: Callable[..., Any] | None = None,
+    handlers: HandlerRegistry | Mapping[type, Handler] | None = None,
+    schema: Schema | None = None,
+    name: str | None = None,
+    resume: bool = False,
+    retries: int = 0,
+    retry_backoff: float = 0.5,
+    synchronous: Synchronous = "NORMAL",
+    progress: Any = "auto",
+    params: Mapping[str, Any] | None = None,
+    cancel_event: threading.Event | None = None,
+    cancel_grace: float = 10.0,
+    queue_size: int = 10_000,
+    batch_size: int = 5000,
+    max_latency: float = 0.1,
+    writer_cls: type[SQLiteWriter] = SQLiteWriter,
+) -> RunSummary:
+    """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
+
+    Workers `q.put()` messages; the writer applies them (built-in task messages to
+    `task_runs`, others through `handlers`) and records the run in `pipeline_runs`.
+    `async def` workers run as `workers` concurrent coroutines. Returns a `RunSummary`.
+    Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`,
+    waits up to `cancel_grace` seconds for tasks in flight, then closes the database.
+    """
+    worker_fn = default_worker if worker_fn is None else worker_fn
+    if not callable(worker_fn):
+        raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
+    n_workers = _check_workers(workers)
+    if retries < 0:
+        raise ConfigError(f"retries must be >= 0, not {retries!r}")
+    db_text = check_db_path(db_path)
+    all_tasks = list(tasks)
+    keys = [task_key(t) for t in all_tasks]
+    _check_unique(keys)
+    registry = handlers if isinstance(handlers, HandlerRegistry) else HandlerRegistry(handlers)
+    run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
+
+    run = _open_run(
+        db_text,
+        keys,
+        run_name,
+        n_workers,
+        progress,
+        writer_cls(
+            db_text,
+            None,
+            wal=wal,
+            store_task_status=store_task_status,
+            handlers=registry,
+            schema=schema,
+            synchronous=synchronous,
+            name=run_name,
+            tasks=keys,
+            workers=n_workers,
+            params=params,
+            resume=resume,
+            batch_size=batch_size,
+            max_latency=max_latency,
+        ),
+        queue_size,
+    )
+    skipped = run.writer.skipped_ids
+    items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
+    runner = make_runner(worker_fn, items, run.q, n_workers, retries=retries, backoff=retry_backoff)
+    return _drive(run, runner, cancel_event, cancel_grace)
+
+
+def _open_run(db_text, keys, run_name, n_workers, progress, writer, queue_size) -> _Run:
+    """Start the writer and wait until the database is open and the run is recorded."""
+    q = MessageQueue(queue_size)
+    writer.msg_q = q
+    writer.start()
+    while not writer.ready.wait(0.1):
+        pass
+    if writer.error is not None:
+        writer.join()
+        err = writer.error
+        if isinstance(err, ConfigError):
+            raise ConfigError(str(err)) from err
+        raise ConfigError(f"cannot open database {db_text!r}: {err}") from err
+    display = choose_display(progress)
+    ticker = Ticker(display, writer.stats)
+    return _Run(
+        q, writer.stats, writer, display, ticker, run_name, db_text, n_workers, time.monotonic()
+    )
+
+
+def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: float):
+    """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
+    run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
+    run.ticker.start()
+    runner.start()
+    interrupted = cancelled = False
+    try:
+        cancelled = _wait(run, runner, cancel_event)
+    except KeyboardInterrupt:
+        interrupted = cancelled = True
+        LOG.warning("interrupted: cancelling tasks not yet started")
+    finally:
+        summary = _close(run, runner, cancelled, grace)
+    if interrupted:
+        raise KeyboardInterrupt
+    if run.writer.error is not None:
+        raise WriterError(f"the writer failed: {run.writer.error}") from run.writer.error
+    return summary
+
+
+def _wait(run: _Run, runner: Any, cancel_event: threading.Event | None) -> bool:
+    """Block until the runner ends; True if the run was cancelled."""
+    while not runner.finished.wait(0.05):
+        if cancel_event is not None and cancel_event.is_set():
+            return True
+        if run.writer.error is not None or not run.writer.is_alive():
+            return True
+    return False
+
+
+def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
+    q, writer = run.q, run.writer
+    if cancelled:
+        q.cancelled.set()
+        leftover = [item[1] for item in runner.not_started()]
+        if not _join_runner(runner, grace):
+            leftover += list(runner.in_flight)
+            LOG.warning(
+                "%d task(s) still running after %.0fs; recorded as cancelled",
+                len(runner.in_flight),
+                grace,
+            )
+        if leftover and writer.error is None:
+            q.put(TasksCancelled(tuple(leftover), datetime.now(UTC).isoformat()))
+    elapsed = time.monotonic() - run.t0
+    if writer.error is None and writer.is_alive():
+        q.put(RunClosing("cancelled" if cancelled else None, elapsed))
+        q.put(SENTINEL)
+    _join_writer(writer)
+    run.ticker.stop()
+    snap = run.stats.snapshot()
+    counts = {k: v for k, v in snap.counts.items() if k != "running" and k != "queued" and v}
+    summary = RunSummary(
+        run_id=writer.run_id,
+        name=run.name,
+        db_path=run.db_path,
+        status=run_status(snap.counts, cancelled=cancelled, failed=writer.error is not None),
+        total=snap.total,
+        counts=counts,
+        elapsed=elapsed,
+        messages=snap.messages,
+        errors=snap.errors,
+        workers=run.workers,
+    )
+    run.display.finish(snap, summary)
+    return summary
+
+
+def _join_runner(runner: Any, grace: float) -> bool:
+    """Wait for tasks in flight; a second Ctrl-C stops waiting."""
+    try:
+        return runner.join(grace)
+    except KeyboardInterrupt:
+        return False
+
+
+def _join_writer(writer: SQLiteWriter) -> None:
+    """Wait for the writer to flush and close; Ctrl-C here does not abandon the data."""
+    while writer.is_alive():
+        try:
+            writer.join(0.1)
+        except KeyboardInterrupt:
+            LOG.warning("still writing: waiting for the writer to flush and close")

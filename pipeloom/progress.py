@@ -1,0 +1,135 @@
+"""Terminal progress with Rich: a sticky overall bar and bars for the tasks in flight only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .rlog import get_console
+from .stats import StatsSnapshot
+from .summary import RunSummary
+
+__all__ = ["RichDisplay", "make_overall_progress", "make_task_progress", "preregister_task_bars"]
+
+
+def make_overall_progress(console: Console | None = None) -> Progress:
+    """The sticky overall bar: M/N, percent, elapsed and ETA."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[extra]}"),
+        console=console or get_console(),
+        auto_refresh=False,
+    )
+
+
+def make_task_progress(console: Console | None = None) -> Progress:
+    """Per-task bars (transient: they vanish when the run ends)."""
+    return Progress(
+        TextColumn("  {task.description}", markup=False),
+        BarColumn(bar_width=30),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[message]}", markup=False),
+        console=console or get_console(),
+        transient=True,
+        auto_refresh=False,
+    )
+
+
+def preregister_task_bars(progress: Progress, n: int) -> dict[int, TaskID]:
+    """Create `n` hidden bars up front (pipeloom 0.0.x); TaskID 0 is valid, test `is not None`."""
+    return {
+        i: progress.add_task(f"task {i}", total=100, visible=False, message="")
+        for i in range(1, n + 1)
+    }
+
+
+class RichDisplay:
+    """A `Display` for terminals: reuses a fixed pool of bars for the tasks in flight."""
+
+    def __init__(self, console: Console | None = None, max_bars: int = 8) -> None:
+        self.console = console or get_console()
+        self.max_bars = max_bars
+        self.overall = make_overall_progress(self.console)
+        self.tasks = make_task_progress(self.console)
+        self._live: Live | None = None
+        self._overall_id: TaskID | None = None
+        self._pool: list[TaskID] = []
+
+    def start(self, snapshot: StatsSnapshot, *, name: str, workers: int) -> None:
+        """Open the live area."""
+        self._overall_id = self.overall.add_task(name, total=snapshot.total, extra="")
+        self._pool = [
+            self.tasks.add_task("", total=100, visible=False, message="")
+            for _ in range(min(self.max_bars, max(1, workers)))
+        ]
+        self._live = Live(
+            Group(self.overall, self.tasks),
+            console=self.console,
+            auto_refresh=False,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+
+    def update(self, snapshot: StatsSnapshot) -> None:
+        """Move the bars to the snapshot and redraw once."""
+        self._draw(snapshot)
+        if self._live is not None:
+            self._live.refresh()
+
+    def _draw(self, snapshot: StatsSnapshot) -> None:
+        errors = snapshot.counts.get("error", 0)
+        self.overall.update(
+            self._overall_id,
+            total=snapshot.total,
+            completed=snapshot.completed,
+            extra=f"[red]{errors} error(s)" if errors else "",
+        )
+        for tid, bar in zip(self._pool, _pad(snapshot.bars, len(self._pool)), strict=True):
+            if bar is None:
+                self.tasks.update(tid, visible=False)
+            else:
+                self.tasks.update(
+                    tid,
+                    description=bar.name,
+                    completed=100 * bar.fraction,
+                    message=bar.message,
+                    visible=True,
+                )
+
+    def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
+        """Draw the final state, drop the task bars, leave the overall bar."""
+        self._draw(snapshot)
+        for tid in self._pool:
+            self.tasks.update(tid, visible=False)
+        if self._live is not None:
+            self._live.refresh()
+            self._live.stop()
+            self._live = None
+        if summary is not None:
+            colour = "green" if summary.ok else "red"
+            self.console.print(f"[{colour}]{summary}")
+
+
+def _pad(items: list[Any], n: int) -> list[Any]:
+    return (list(items) + [None] * n)[:n]

@@ -1,0 +1,214 @@
+"""Run worker functions over tasks: N threads, or N coroutines on one event loop.
+
+Workers pull tasks from one shared iterator (no future per task); around each call the
+runner sends a `TaskClosed`, so a worker that sends nothing is still recorded, and a
+worker that raises is recorded as `error` with its traceback, or retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from .channel import MessageQueue
+from .control import TaskClosed, TasksCancelled
+
+__all__ = ["AsyncRunner", "ThreadRunner", "is_async_worker", "make_runner"]
+
+Item = tuple[Any, Any, str]  # (task, task_id, name)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def is_async_worker(fn: Callable[..., Any]) -> bool:
+    """True for `async def` workers (and partials of them)."""
+    return inspect.iscoroutinefunction(getattr(fn, "func", fn))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Runner:
+    """What thread and coroutine runners share: the task iterator and the in-flight set."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        items: Iterable[Item],
+        q: MessageQueue,
+        workers: int,
+        *,
+        retries: int = 0,
+        backoff: float = 0.5,
+    ) -> None:
+        self.fn = fn
+        self.q = q
+        self.workers = workers
+        self.retries = retries
+        self.backoff = backoff
+        self._it = iter(items)
+        self._lock = threading.Lock()
+        self.in_flight: dict[Any, Item] = {}
+        self.finished = threading.Event()
+        """Set when every worker has stopped taking tasks."""
+
+    def _next(self) -> Item | None:
+        with self._lock:
+            if self.q.cancelled.is_set():
+                return None
+            item = next(self._it, None)
+            if item is not None:
+                self.in_flight[item[1]] = item
+            return item
+
+    def _closed(self, item: Item, started: str, exc: BaseException | None, retrying=False):
+        return TaskClosed(
+            item[1],
+            item[2],
+            started,
+            _now(),
+            None if exc is None else _describe(exc),
+            None if exc is None else "".join(traceback.format_exception(exc)),
+            retrying,
+        )
+
+    def _delay(self, attempt: int) -> float:
+        return self.backoff * (2 ** (attempt - 1))
+
+    def not_started(self) -> list[Item]:
+        """Take the tasks no worker has started (call after cancelling)."""
+        with self._lock:
+            rest = list(self._it)
+            self._it = iter(())
+            return rest
+
+
+class ThreadRunner(_Runner):
+    """`workers` threads, each taking the next task until none is left or the run is cancelled."""
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        self._alive = self.workers
+        self.threads = [
+            threading.Thread(target=self._loop, name=f"pipeloom-worker-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def _loop(self) -> None:
+        try:
+            while (item := self._next()) is not None:
+                self._run_one(item)
+                del self.in_flight[item[1]]
+        finally:
+            with self._lock:
+                self._alive -= 1
+                if self._alive == 0:
+                    self.finished.set()
+
+    def _run_one(self, item: Item) -> None:
+        put = self.q.put
+        attempt = 0
+        while True:
+            attempt += 1
+            started = _now()
+            try:
+                self.fn(item[0], self.q)
+            except Exception as exc:
+                retry = attempt <= self.retries and not self.q.cancelled.is_set()
+                put(self._closed(item, started, exc, retrying=retry))
+                if retry and not self.q.cancelled.wait(self._delay(attempt)):
+                    continue
+                return
+            put(self._closed(item, started, None))
+            return
+
+    def join(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for the threads; True if all have ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in self.threads:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            t.join(left)
+        return not any(t.is_alive() for t in self.threads)
+
+
+class AsyncRunner(_Runner):
+    """`workers` coroutines on a private event loop in one thread; cancel cancels them."""
+
+    def start(self) -> None:
+        """Start the loop thread."""
+        self._thread = threading.Thread(target=self._main, name="pipeloom-async", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._consume_all())
+        finally:
+            self.finished.set()
+
+    async def _consume_all(self) -> None:
+        running: dict[Any, asyncio.Task] = {}
+        watcher = asyncio.create_task(self._watch_cancel(running))
+        await asyncio.gather(*(self._consume(running) for _ in range(self.workers)))
+        watcher.cancel()
+
+    async def _watch_cancel(self, running: dict[Any, asyncio.Task]) -> None:
+        while not self.q.cancelled.is_set():
+            await asyncio.sleep(0.05)
+        for task in list(running.values()):
+            task.cancel()
+
+    async def _consume(self, running: dict[Any, asyncio.Task]) -> None:
+        while (item := self._next()) is not None:
+            job = asyncio.ensure_future(self._run_one(item))
+            running[item[1]] = job
+            try:
+                await job
+            except asyncio.CancelledError:
+                pass
+            finally:
+                running.pop(item[1], None)
+                self.in_flight.pop(item[1], None)
+
+    async def _run_one(self, item: Item) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            started = _now()
+            try:
+                await self.fn(item[0], self.q)
+            except asyncio.CancelledError:
+                self.q.put(TasksCancelled((item[1],), _now()))
+                return
+            except Exception as exc:
+                retry = attempt <= self.retries and not self.q.cancelled.is_set()
+                self.q.put(self._closed(item, started, exc, retrying=retry))
+                if retry:
+                    await asyncio.sleep(self._delay(attempt))
+                    continue
+                return
+            self.q.put(self._closed(item, started, None))
+            return
+
+    def join(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for the loop thread; True if it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+def make_runner(
+    fn: Callable[..., Any], items: Iterable[Item], q: MessageQueue, workers: int, **kw: Any
+) -> ThreadRunner | AsyncRunner:
+    """A coroutine runner for `async def` workers, a thread runner otherwise."""
+    cls = AsyncRunner if is_async_worker(fn) else ThreadRunner
+    return cls(fn, items, q, workers, **kw)

@@ -1,0 +1,153 @@
+"""Live counters of a run: written by the writer thread, read by one display thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BarState", "RunStats", "StatsSnapshot", "TaskError", "TaskState"]
+
+TERMINAL = frozenset({"done", "error", "cancelled", "skipped"})
+
+
+@dataclass(frozen=True, slots=True)
+class TaskError:
+    """A failed task: what went wrong and where."""
+
+    task_id: Any
+    """The task's id."""
+    name: str
+    """The task's name."""
+    message: str
+    """The exception type and text."""
+    traceback: str | None = None
+    """The formatted traceback, when there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class BarState:
+    """What a display shows for one task in flight."""
+
+    task_id: Any
+    name: str
+    fraction: float
+    message: str
+
+
+class TaskState:
+    """The writer's in-memory copy of one `task_runs` row."""
+
+    __slots__ = (
+        "attempts",
+        "error",
+        "finished_at",
+        "handler_failed",
+        "message",
+        "name",
+        "progress",
+        "result",
+        "started_at",
+        "status",
+        "task_id",
+    )
+
+    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
+        self.task_id = task_id
+        self.name = name
+        self.status = status
+        self.progress = 0.0
+        self.message = ""
+        self.started_at: str | None = None
+        self.finished_at: str | None = None
+        self.result: str | None = None
+        self.error: str | None = None
+        self.attempts = 0
+        self.handler_failed = False
+
+    def row(self, run_id: int) -> tuple:
+        """The row for an upsert into `task_runs`."""
+        return (
+            run_id,
+            self.task_id,
+            self.name,
+            self.status,
+            self.progress,
+            self.message,
+            self.started_at,
+            self.finished_at,
+            self.result,
+            self.error,
+            self.attempts,
+        )
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """A consistent copy of the counters, taken under the lock."""
+
+    total: int
+    counts: dict[str, int]
+    bars: list[BarState]
+    errors: list[TaskError]
+    elapsed: float
+    messages: int
+    finished: bool = False
+
+    @property
+    def completed(self) -> int:
+        """Tasks that reached a final status."""
+        return sum(self.counts.get(s, 0) for s in TERMINAL)
+
+    @property
+    def rate(self) -> float:
+        """Completed tasks per second so far."""
+        return self.completed / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate, or None before the first task completes."""
+        rate = self.rate
+        left = self.total - self.completed
+        return left / rate if rate > 0 and left > 0 else (0.0 if left <= 0 else None)
+
+
+@dataclass
+class RunStats:
+    """Counters updated by the writer once per batch; `snapshot()` is safe from any thread."""
+
+    total: int = 0
+    counts: Counter = field(default_factory=Counter)
+    in_flight: dict[Any, TaskState] = field(default_factory=dict)
+    errors: list[TaskError] = field(default_factory=list)
+    messages: int = 0
+    max_errors: int = 1000
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+    def add_error(self, err: TaskError) -> None:
+        """Keep an error for display (the first `max_errors` only; all are in the database)."""
+        if len(self.errors) < self.max_errors:
+            self.errors.append(err)
+
+    def snapshot(self, max_bars: int = 64) -> StatsSnapshot:
+        """Copy the counters and up to `max_bars` in-flight tasks."""
+        with self.lock:
+            bars = []
+            for st in self.in_flight.values():
+                bars.append(BarState(st.task_id, st.name, st.progress, st.message))
+                if len(bars) >= max_bars:
+                    break
+            end = self.ended if self.ended is not None else time.monotonic()
+            return StatsSnapshot(
+                total=self.total,
+                counts=dict(self.counts),
+                bars=bars,
+                errors=list(self.errors),
+                elapsed=end - self.started,
+                messages=self.messages,
+                finished=self.ended is not None,
+            )

@@ -1,0 +1,82 @@
+"""What `run_pipeline` returns: the run id, counts per status, elapsed time and errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .stats import TaskError
+
+__all__ = ["RunSummary", "run_status"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The outcome of one run; the same facts are in the `pipeline_runs` table."""
+
+    run_id: int
+    """The run's id in `pipeline_runs` and `task_runs.run_id`."""
+    name: str
+    """The pipeline name (used by `resume=True` to find earlier runs)."""
+    db_path: str
+    """The database written."""
+    status: str
+    """`done`, `error` (some tasks failed), `cancelled` or `failed` (the writer failed)."""
+    total: int
+    """Tasks in the run."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Tasks per final status: done, error, cancelled, skipped."""
+    elapsed: float = 0.0
+    """Wall-clock seconds."""
+    messages: int = 0
+    """Messages the writer applied."""
+    errors: list[TaskError] = field(default_factory=list)
+    """Failed tasks (and failed handlers), with tracebacks."""
+    workers: int = 0
+    """Worker threads (or concurrent coroutines)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything a front end wants to carry along."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every task is done (or was skipped as done before)."""
+        return self.status == "done"
+
+    @property
+    def done(self) -> int:
+        """Tasks that finished with status `done`."""
+        return self.counts.get("done", 0)
+
+    @property
+    def failed(self) -> int:
+        """Tasks that finished with status `error`."""
+        return self.counts.get("error", 0)
+
+    @property
+    def cancelled(self) -> int:
+        """Tasks that were cancelled."""
+        return self.counts.get("cancelled", 0)
+
+    @property
+    def tasks_per_second(self) -> float:
+        """Completed tasks per second."""
+        finished = self.done + self.failed
+        return finished / self.elapsed if self.elapsed > 0 else 0.0
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v)
+        return (
+            f"run {self.run_id} ({self.name}): {self.status}; {self.total} tasks: "
+            f"{parts or 'none'}; {self.elapsed:.2f}s, {self.messages} messages"
+        )
+
+
+def run_status(counts: dict[str, int], *, cancelled: bool, failed: bool) -> str:
+    """The run's status from its task counts: failed > cancelled > error > done."""
+    if failed:
+        return "failed"
+    if cancelled:
+        return "cancelled"
+    if counts.get("error", 0) or counts.get("handler_errors", 0):
+        return "error"
+    return "done"
