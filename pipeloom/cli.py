@@ -26,7 +26,7 @@ DbOpt = Annotated[Path, typer.Option("--db", help="SQLite database file.")]
 
 
 def _fail(message: str) -> None:
-    get_console().print(f"[red]error:[/red] {message}")
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 
 

@@ -153,6 +153,8 @@ def run_pipeline(
         ),
         queue_size,
     )
+    if cancel_event is not None:
+        run.q.cancelled = cancel_event
     skipped = run.writer.skipped_ids
     items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
     runner = make_runner(worker_fn, items, run.q, n_workers, retries=retries, backoff=retry_backoff)
@@ -164,8 +166,13 @@ def _open_run(db_text, keys, run_name, n_workers, progress, writer, queue_size) 
     q = MessageQueue(queue_size)
     writer.msg_q = q
     writer.start()
-    while not writer.ready.wait(0.1):
-        pass
+    try:
+        while not writer.ready.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        q.put(SENTINEL)
+        _join_writer(writer)
+        raise
     if writer.error is not None:
         writer.join()
         err = writer.error
@@ -181,11 +188,11 @@ def _open_run(db_text, keys, run_name, n_workers, progress, writer, queue_size) 
 
 def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: float):
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
-    run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
-    run.ticker.start()
-    runner.start()
     interrupted = cancelled = False
     try:
+        run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
+        run.ticker.start()
+        runner.start()
         cancelled = _wait(run, runner, cancel_event)
     except KeyboardInterrupt:
         interrupted = cancelled = True
@@ -206,7 +213,7 @@ def _wait(run: _Run, runner: Any, cancel_event: threading.Event | None) -> bool:
             return True
         if run.writer.error is not None or not run.writer.is_alive():
             return True
-    return False
+    return run.q.cancelled.is_set()
 
 
 def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:

@@ -18,6 +18,7 @@ from typing import Any
 
 from .channel import MessageQueue
 from .control import TaskClosed, TasksCancelled
+from .errors import WriterError
 
 __all__ = ["AsyncRunner", "ThreadRunner", "is_async_worker", "make_runner"]
 
@@ -95,6 +96,8 @@ class _Runner:
 class ThreadRunner(_Runner):
     """`workers` threads, each taking the next task until none is left or the run is cancelled."""
 
+    threads: list[threading.Thread] = []
+
     def start(self) -> None:
         """Start the worker threads."""
         self._alive = self.workers
@@ -110,6 +113,8 @@ class ThreadRunner(_Runner):
             while (item := self._next()) is not None:
                 self._run_one(item)
                 del self.in_flight[item[1]]
+        except WriterError:
+            return  # the engine reports the writer's failure
         finally:
             with self._lock:
                 self._alive -= 1
@@ -144,6 +149,8 @@ class ThreadRunner(_Runner):
 
 class AsyncRunner(_Runner):
     """`workers` coroutines on a private event loop in one thread; cancel cancels them."""
+
+    _thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Start the loop thread."""
@@ -202,6 +209,8 @@ class AsyncRunner(_Runner):
 
     def join(self, timeout: float | None) -> bool:
         """Wait up to `timeout` seconds for the loop thread; True if it has ended."""
+        if self._thread is None:
+            return True
         self._thread.join(timeout)
         return not self._thread.is_alive()
 

@@ -305,10 +305,10 @@ class SQLiteWriter(threading.Thread):
         items = self._take(first, 256)
         with self.stats.lock:
             stop, n = self._apply_items(items, deadline)
-            self._flush(n)
+            self._flush(n - stop)
         conn.in_batch = False
         conn.execute("COMMIT")
-        self._task_done(n + stop)
+        self._task_done(n)
         return stop
 
     def _apply_items(self, items: list[Any], deadline: float) -> tuple[bool, int]:

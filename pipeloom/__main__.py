@@ -1,0 +1,5 @@
+"""`python -m pipeloom`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""Shared fixtures: real database files in tmp_path, and a guard against leaked threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _pipeloom_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("pipeloom")}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail a test that leaves a pipeloom thread running."""
+    before = _pipeloom_threads()
+    yield
+    deadline = time.monotonic() + 5
+    while (_pipeloom_threads() - before) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    leaked = _pipeloom_threads() - before
+    assert not leaked, f"threads left running: {sorted(t.name for t in leaked)}"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database file path in a fresh folder."""
+    return tmp_path / "test.db"

@@ -1,0 +1,164 @@
+"""The writer on its own: started, fed messages and SENTINEL, joined."""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+from dataclasses import dataclass
+
+import pytest
+
+from pipeloom import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, SQLiteWriter
+from pipeloom.channel import MessageQueue
+from pipeloom.handlers import HandlerRegistry
+
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows
+
+
+def run_writer(db, messages, q=None, **kw):
+    q = q if q is not None else queue.Queue()
+    w = SQLiteWriter(db, q, **kw)
+    w.start()
+    for m in messages:
+        q.put(m)
+    q.put(SENTINEL)
+    w.join(10)
+    assert not w.is_alive()
+    return w
+
+
+@pytest.mark.parametrize("make_q", [queue.Queue, MessageQueue])
+def test_standalone_writer_records_task_lifecycle(db_path, make_q):
+    w = run_writer(
+        db_path,
+        [
+            MsgTaskStarted(7, "seven", "2026-01-01T00:00:00+00:00"),
+            MsgTaskProgress(7, 1, 4, "a quarter"),
+            MsgTaskProgress(7, 3, 4, "three quarters"),
+            MsgTaskFinished(7, "done", "2026-01-01T00:00:01+00:00", result=42, message="ok"),
+        ],
+        q=make_q(),
+    )
+    assert w.error is None
+    got = rows(db_path, "SELECT id, name, status, progress, message, result FROM task_runs")
+    assert got == [(7, "seven", "done", 1.0, "ok", "42")]
+    assert rows(db_path, "SELECT status, tasks, done FROM pipeline_runs") == [("done", 1, 1)]
+
+
+def test_progress_is_coalesced_to_the_latest_value(db_path):
+    msgs = [MsgTaskStarted(1, "one", "t0")]
+    msgs += [MsgTaskProgress(1, i, 1000, f"step {i}") for i in range(1, 1000)]
+    run_writer(db_path, msgs)
+    assert rows(db_path, "SELECT status, progress, message FROM task_runs") == [
+        ("running", 0.999, "step 999")
+    ]
+
+
+def test_handler_is_applied_and_its_commit_is_deferred(db_path):
+    commits = []
+
+    def handler(conn, msg):
+        conn.executemany("INSERT INTO items(k, v) VALUES (?, ?)", msg.rows)
+        conn.commit()
+        commits.append(conn.in_transaction)
+
+    w = run_writer(
+        db_path,
+        [MsgRows(1, [(i, "x")]) for i in range(100)],
+        handlers={MsgRows: handler},
+        schema=ITEMS_SCHEMA,
+    )
+    assert w.error is None
+    assert rows(db_path, "SELECT count(*) FROM items") == [(100,)]
+    assert all(commits), "a handler's commit() must not end the writer's batch"
+
+
+def test_a_failing_handler_loses_only_its_own_message(db_path):
+    def half_then_fail(conn, msg):
+        conn.execute("INSERT INTO items(k, v) VALUES (?, 'first')", (msg.rows[0][0],))
+        if msg.task_id == 2:
+            raise ValueError("bad row")
+        conn.execute("INSERT INTO items(k, v) VALUES (?, 'second')", (msg.rows[0][0] + 1000,))
+
+    msgs = [MsgRows(i, [(i, "x")]) for i in range(1, 4)]
+    w = run_writer(db_path, msgs, handlers={MsgRows: half_then_fail}, schema=ITEMS_SCHEMA)
+    assert rows(db_path, "SELECT k FROM items ORDER BY k") == [(1,), (3,), (1001,), (1003,)]
+    status = dict(rows(db_path, "SELECT id, status FROM task_runs"))
+    assert status[2] == "error"
+    assert "ValueError: bad row" in w.stats.errors[0].message
+
+
+def test_a_message_type_without_handler_is_reported_by_name(db_path):
+    @dataclass(frozen=True)
+    class Stray:
+        value: int
+
+    w = run_writer(db_path, [Stray(1)])
+    assert len(w.stats.errors) == 1
+    assert "no handler for message type" in w.stats.errors[0].message
+    assert "Stray" in w.stats.errors[0].message
+    assert rows(db_path, "SELECT status FROM pipeline_runs") == [("error",)]
+
+
+def test_rollback_in_a_handler_undoes_only_that_message(db_path):
+    def maybe_undo(conn, msg):
+        insert_items(conn, msg)
+        if msg.task_id == 2:
+            conn.rollback()
+
+    run_writer(
+        db_path,
+        [MsgRows(i, [(i, "x")]) for i in (1, 2, 3)],
+        handlers={MsgRows: maybe_undo},
+        schema=ITEMS_SCHEMA,
+    )
+    assert rows(db_path, "SELECT k FROM items ORDER BY k") == [(1,), (3,)]
+
+
+def test_subclass_override_point_replaces_the_isinstance_branch(db_path):
+    class MyWriter(SQLiteWriter):
+        def handle_message(self, item):
+            if isinstance(item, MsgRows):
+                self._conn.executemany("INSERT INTO items(k, v) VALUES (?, ?)", item.rows)
+            else:
+                super().handle_message(item)
+
+    w = MyWriter(db_path, queue.Queue(), schema=ITEMS_SCHEMA)
+    w.start()
+    w.msg_q.put(MsgRows(1, [(1, "a"), (2, "b")]))
+    w.msg_q.put(SENTINEL)
+    w.join(10)
+    assert rows(db_path, "SELECT v FROM items ORDER BY k") == [("a",), ("b",)]
+
+
+def test_schema_forms_are_all_applied(db_path):
+    def make_c(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE c(x)")
+
+    run_writer(db_path, [], schema=["CREATE TABLE a(x)", "CREATE TABLE b(x)", make_c])
+    names = {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"a", "b", "c", "task_runs", "pipeline_runs"} <= names
+
+
+def test_store_task_status_off_leaves_no_task_runs(db_path):
+    run_writer(db_path, [MsgTaskStarted(1, "one", "t")], store_task_status=False)
+    names = {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "task_runs" not in names
+
+
+def test_redefined_message_class_finds_its_handler():
+    reg = HandlerRegistry()
+
+    def make_cls():
+        @dataclass(frozen=True)
+        class Msg:
+            x: int
+
+        return Msg
+
+    old, new = make_cls(), make_cls()
+    assert old is not new
+    reg.register(old, insert_items)
+    assert reg.get(new) is insert_items
+    reg.register(new, rows)
+    assert reg.get(old) is rows and len(reg) == 1
