@@ -1,0 +1,159 @@
+"""`Loom`: a notebook session over one database, safe to use cell by cell."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeloom.engine import run_pipeline
+from pipeloom.errors import ConfigError
+from pipeloom.handlers import Handler, HandlerRegistry, Schema
+
+from .frontend import make_display
+from .handle import RunHandle
+from .mapping import MapRows, insert_map_rows, map_tasks, map_worker
+from .reading import read_sql, table_names
+from .results import RunResult, tidy_task_runs
+
+__all__ = ["Loom"]
+
+
+def _schema_key(schema: Schema) -> Any:
+    if callable(schema):
+        return (getattr(schema, "__module__", ""), getattr(schema, "__qualname__", repr(schema)))
+    if isinstance(schema, str):
+        return " ".join(schema.split())
+    return tuple(_schema_key(s) for s in schema)
+
+
+class Loom:
+    """Runs pipelines into one SQLite file and hands results back as DataFrames.
+
+    Handlers and schemas registered here are replaced, not duplicated, when their cell
+    is run again; a message class re-defined by re-running its cell still finds its handler.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path = "pipeloom.db",
+        workers: int = 4,
+        *,
+        progress: Any = "auto",
+        wal: bool = True,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.db_path = str(db_path)
+        self.workers = workers
+        self.progress = progress
+        self.wal = wal
+        self.synchronous = synchronous
+        self.handlers = HandlerRegistry()
+        self._schemas: dict[Any, Schema] = {}
+
+    # --- registration, cell by cell ---------------------------------------------------------
+    def schema(self, schema: Schema) -> Schema:
+        """Add SQL (or a callable taking the connection) applied before every run."""
+        self._schemas[_schema_key(schema)] = schema
+        return schema
+
+    def handler(self, msg_type: type) -> Callable[[Handler], Handler]:
+        """Decorator: `@loom.handler(MsgType)` registers `fn(conn, msg)` for that type."""
+
+        def register(fn: Handler) -> Handler:
+            self.handlers.register(msg_type, fn)
+            return fn
+
+        return register
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, tasks: Iterable[Any], worker: Callable[..., Any], **kw: Any) -> RunResult:
+        """Run `worker(task, q)` over `tasks`, showing progress; returns a RunResult."""
+        return self._run(tasks, worker, cancel_event=threading.Event(), **kw)
+
+    def start(self, tasks: Iterable[Any], worker: Callable[..., Any], **kw: Any) -> RunHandle:
+        """Start a run in the background and return its handle at once."""
+        cancel = threading.Event()
+        display = make_display(kw.pop("progress", self.progress), cancel)
+        tasks = list(tasks)
+        return RunHandle(
+            lambda: self._run(tasks, worker, cancel_event=cancel, progress=display, **kw),
+            cancel,
+            display,
+        )
+
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], table: str, **kw: Any
+    ) -> RunResult:
+        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
+        from pipeloom.db import quote_identifier
+
+        quote_identifier(table)
+        handlers = self.handlers.copy()
+        handlers.register(MapRows, insert_map_rows)
+        return self._run(
+            map_tasks(items),
+            map_worker(fn, table),
+            cancel_event=threading.Event(),
+            handlers=handlers,
+            **kw,
+        )
+
+    def _run(
+        self,
+        tasks: Iterable[Any],
+        worker: Callable[..., Any],
+        *,
+        cancel_event: threading.Event,
+        progress: Any = None,
+        handlers: HandlerRegistry | None = None,
+        **kw: Any,
+    ) -> RunResult:
+        if progress is None:
+            progress = make_display(self.progress, cancel_event)
+        kw.setdefault("workers", self.workers)
+        summary = run_pipeline(
+            self.db_path,
+            tasks,
+            worker_fn=worker,
+            handlers=handlers if handlers is not None else self.handlers.copy(),
+            schema=list(self._schemas.values()),
+            wal=self.wal,
+            synchronous=self.synchronous,
+            progress=progress,
+            cancel_event=cancel_event,
+            **kw,
+        )
+        return RunResult(summary)
+
+    # --- reading ------------------------------------------------------------------------------
+    def sql(self, query: str, params: Any = None) -> pd.DataFrame:
+        """Run a read-only query and return a DataFrame (safe while a run writes)."""
+        return read_sql(self.db_path, query, params)
+
+    def tables(self) -> list[str]:
+        """The tables in the database."""
+        return table_names(self.db_path)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table as a DataFrame."""
+        from pipeloom.db import quote_identifier
+
+        names = self.tables()
+        if name not in names:
+            raise ConfigError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
+        df = self.sql(f"SELECT * FROM {quote_identifier(name)}")
+        return tidy_task_runs(df) if name == "task_runs" else df
+
+    def runs(self) -> pd.DataFrame:
+        """The run history, newest first."""
+        df = self.sql("SELECT * FROM pipeline_runs ORDER BY run_id DESC")
+        for col in ("started_at", "finished_at"):
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+        return df
+
+    def __repr__(self) -> str:
+        return f"Loom({self.db_path!r}, workers={self.workers}, handlers={len(self.handlers)})"

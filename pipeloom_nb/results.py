@@ -1,0 +1,112 @@
+"""What a notebook run hands back: the summary plus its tables as DataFrames."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+from pipeloom.summary import RunSummary
+
+from .reading import read_sql, table_names
+
+__all__ = ["RunResult", "Tables"]
+
+_TIMES = ("started_at", "finished_at")
+
+
+def tidy_task_runs(df: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as datetime64 (UTC), progress as float."""
+    for col in _TIMES:
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+    if "progress" in df:
+        df["progress"] = df["progress"].astype(float)
+    return df
+
+
+class Tables(Mapping[str, pd.DataFrame]):
+    """Domain tables by name, each read as a DataFrame when asked for."""
+
+    def __init__(self, db_path: str) -> None:
+        self._db = db_path
+
+    def _names(self) -> list[str]:
+        return [n for n in table_names(self._db) if n not in ("task_runs", "pipeline_runs")]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        names = self._names()
+        if name not in names:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
+        return read_sql(self._db, f"SELECT * FROM {_quote(name)}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return f"Tables({self._names()})"
+
+
+def _quote(name: str) -> str:
+    from pipeloom.db import quote_identifier
+
+    return quote_identifier(name)
+
+
+class RunResult:
+    """One run's outcome: counts, elapsed, errors, and its rows as DataFrames."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+        self.tables = Tables(summary.db_path)
+        """Domain tables (mapping of name to DataFrame, read when asked for)."""
+
+    run_id = property(lambda self: self.summary.run_id, doc="The run's id.")
+    status = property(lambda self: self.summary.status, doc="done, error, cancelled or failed.")
+    counts = property(lambda self: self.summary.counts, doc="Tasks per final status.")
+    elapsed = property(lambda self: self.summary.elapsed, doc="Wall-clock seconds.")
+    ok = property(lambda self: self.summary.ok, doc="True when every task is done.")
+
+    @property
+    def task_runs(self) -> pd.DataFrame:
+        """This run's tasks (timestamps as datetime64, progress as float)."""
+        df = read_sql(
+            self.summary.db_path,
+            "SELECT * FROM task_runs WHERE run_id = ? ORDER BY rowid",
+            (self.run_id,),
+        )
+        return tidy_task_runs(df)
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """Failed tasks with their message and traceback."""
+        rows = [(e.task_id, e.name, e.message, e.traceback) for e in self.summary.errors]
+        return pd.DataFrame(rows, columns=["task_id", "name", "message", "traceback"])
+
+    def __repr__(self) -> str:
+        return f"<RunResult {self.summary}>"
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        colour = "#2e7d32" if s.ok else "#c62828"
+        counts = " · ".join(f"{k} <b>{v}</b>" for k, v in sorted(s.counts.items()) if v)
+        errors = "".join(
+            f"<details><summary>task {html.escape(str(e.task_id))} "
+            f"({html.escape(e.name)}): {html.escape(e.message)}</summary>"
+            f"<pre>{html.escape(e.traceback or '')}</pre></details>"
+            for e in s.errors[:5]
+        )
+        return (
+            f"<div class='pipeloom-result'><span style='color:{colour};font-weight:bold'>"
+            f"run {s.run_id} {html.escape(s.status)}</span> — {html.escape(s.name)}<br>"
+            f"{s.total} tasks: {counts or 'none'} · {s.elapsed:.2f}s · "
+            f"{s.tasks_per_second:,.1f} tasks/s{errors}</div>"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.summary, name)

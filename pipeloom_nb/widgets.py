@@ -1,0 +1,130 @@
+"""Progress as ipywidgets: an overall bar, reused bars for tasks in flight, errors, Stop.
+
+The engine's one ticker thread calls `update` at most ~10 times a second; a trait set to
+its current value sends nothing, so comm traffic stays far below what the server drops.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+
+import ipywidgets as w
+
+from pipeloom.display import progress_line
+from pipeloom.stats import BarState, StatsSnapshot
+from pipeloom.summary import RunSummary
+
+__all__ = ["WidgetDisplay"]
+
+_HIDDEN = "none"
+
+
+class _TaskBar:
+    """One reusable row: name, bar, message."""
+
+    def __init__(self) -> None:
+        self.bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="40%"))
+        self.label = w.Label(layout=w.Layout(width="20%"))
+        self.message = w.Label()
+        self.box = w.HBox([self.label, self.bar, self.message], layout=w.Layout(display=_HIDDEN))
+
+    def show(self, state: BarState | None) -> None:
+        if state is None:
+            self.box.layout.display = _HIDDEN
+            return
+        self.label.value = state.name
+        self.bar.value = state.fraction
+        self.message.value = state.message
+        self.box.layout.display = None
+
+
+class WidgetDisplay:
+    """A `pipeloom` display for notebooks; `widget` is the box to show."""
+
+    def __init__(self, cancel_event: threading.Event | None = None, max_bars: int = 8) -> None:
+        self.cancel_event = cancel_event or threading.Event()
+        self.max_bars = max_bars
+        self.title = w.HTML()
+        self.overall = w.IntProgress(
+            value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%")
+        )
+        self.status = w.HTML()
+        self.stop_button = w.Button(
+            description="Stop",
+            icon="stop",
+            button_style="warning",
+            tooltip="Cancel tasks not yet started",
+        )
+        self.stop_button.on_click(self._on_stop)
+        self.errors = w.HTML(layout=w.Layout(display=_HIDDEN))
+        self.rows: list[_TaskBar] = []
+        self.task_box = w.VBox()
+        self.widget = w.VBox(
+            [
+                self.title,
+                w.HBox([self.overall, self.stop_button]),
+                self.status,
+                self.task_box,
+                self.errors,
+            ]
+        )
+        self.redraws = 0
+        """How many times `update` changed something."""
+
+    def _on_stop(self, _button: w.Button | None = None) -> None:
+        self.cancel_event.set()
+        self.stop_button.disabled = True
+        self.stop_button.description = "Stopping…"
+
+    def start(self, snapshot: StatsSnapshot, *, name: str, workers: int) -> None:
+        """Build the bars (as many as workers, up to `max_bars`) and show the widget."""
+        self.title.value = f"<b>{html.escape(name)}</b>"
+        self.rows = [_TaskBar() for _ in range(min(self.max_bars, max(1, workers)))]
+        self.task_box.children = [r.box for r in self.rows]
+        self.overall.max = max(1, snapshot.total)
+        self._draw(snapshot)
+
+    def update(self, snapshot: StatsSnapshot) -> None:
+        """Redraw from a snapshot."""
+        self._draw(snapshot)
+
+    def _draw(self, s: StatsSnapshot) -> None:
+        self.redraws += 1
+        self.overall.max = max(1, s.total)
+        self.overall.value = s.completed
+        self.status.value = html.escape(progress_line(s))
+        bars = s.bars[: len(self.rows)]
+        for row, state in zip(self.rows, bars + [None] * (len(self.rows) - len(bars)), strict=True):
+            row.show(state)
+        if s.errors:
+            self.errors.layout.display = None
+            self.errors.value = _errors_html(s)
+
+    def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
+        """Final state: green when all done, red otherwise; bars hidden, Stop disabled."""
+        self._draw(snapshot)
+        for row in self.rows:
+            row.show(None)
+        ok = summary is not None and summary.ok
+        self.overall.bar_style = "success" if ok else "danger"
+        self.stop_button.disabled = True
+        self.stop_button.description = "Stopped" if self.cancel_event.is_set() else "Finished"
+        if summary is not None:
+            self.status.value = html.escape(str(summary))
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _errors_html(s: StatsSnapshot, limit: int = 5) -> str:
+    items = "".join(
+        f"<details><summary>task {html.escape(str(e.task_id))} ({html.escape(e.name)}): "
+        f"{html.escape(e.message)}</summary><pre>{html.escape(e.traceback or '')}</pre></details>"
+        for e in s.errors[:limit]
+    )
+    more = len(s.errors) - limit
+    tail = f"<i>… and {more} more (see result.errors)</i>" if more > 0 else ""
+    return f"<div style='color:#c62828'><b>{len(s.errors)} error(s)</b>{items}{tail}</div>"

@@ -1,0 +1,150 @@
+"""The notebook session object, used cell by cell."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+
+from pipeloom import ConfigError, MsgTaskProgress, TaskDef
+from pipeloom_nb import Loom, RunResult
+
+USERS = "CREATE TABLE IF NOT EXISTS users(key TEXT PRIMARY KEY, name TEXT, active INTEGER)"
+
+
+def define_msg():
+    """Stands for a notebook cell that defines the message class (run again, a new class)."""
+
+    @dataclass(frozen=True)
+    class MsgUpsertUsersBatch:
+        rows: list
+
+    return MsgUpsertUsersBatch
+
+
+@pytest.fixture
+def loom(db_path):
+    return Loom(db_path, workers=3, progress=False)
+
+
+def test_run_with_inline_handler_and_schema(loom):
+    Msg = define_msg()
+    loom.schema(USERS)
+    loom.schema(USERS)  # the cell ran twice
+
+    @loom.handler(Msg)
+    def upsert(conn, msg):
+        conn.executemany(
+            "INSERT INTO users VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET name=excluded.name, active=excluded.active",
+            msg.rows,
+        )
+
+    def worker(task, q):
+        q.put(Msg([(f"k{task.task_id}", task.name, 1)]))
+        q.put(MsgTaskProgress(task.task_id, 1, 1, "loaded"))
+
+    result = loom.run([TaskDef(i, f"user {i}") for i in range(5)], worker)
+    assert isinstance(result, RunResult) and result.ok
+    assert len(loom._schemas) == 1
+    assert sorted(result.tables) == ["users"]
+    assert len(result.tables["users"]) == 5
+    df = result.task_runs
+    assert len(df) == 5 and set(df.status) == {"done"}
+    assert str(df.started_at.dtype).startswith("datetime64") and df.progress.dtype == float
+    assert "run 1 done" in result._repr_html_()
+
+
+def test_rerun_handler_cell_replaces_and_redefined_class_still_matches(loom):
+    calls = []
+    old_cls = define_msg()
+
+    @loom.handler(old_cls)
+    def first(conn, msg):
+        calls.append("first")
+
+    new_cls = define_msg()  # the message cell was run again
+
+    @loom.handler(new_cls)
+    def second(conn, msg):
+        calls.append("second")
+
+    loom.run([TaskDef(1, "a"), TaskDef(2, "b")], lambda t, q: q.put(old_cls([])))
+    assert calls == ["second", "second"]
+    assert len(loom.handlers) == 1
+
+
+def test_sql_tables_runs_and_clear_errors(loom):
+    loom.run([TaskDef(1, "a")], lambda t, q: None)
+    assert loom.sql("SELECT count(*) AS n FROM task_runs").n[0] == 1
+    assert loom.sql("SELECT id FROM task_runs WHERE name = ?", ("a",)).id.tolist() == [1]
+    assert {"task_runs", "pipeline_runs"} <= set(loom.tables())
+    runs = loom.runs()
+    assert runs.status.tolist() == ["done"]
+    assert str(runs.started_at.dtype).startswith("datetime64")
+    with pytest.raises(ConfigError, match="no table 'nope'; tables: pipeline_runs, task_runs"):
+        loom.table("nope")
+    with pytest.raises(Exception, match=r"readonly|read-only|attempt to write"):
+        loom.sql("DELETE FROM task_runs")
+
+
+def test_map_persists_dicts_lists_and_frames_with_odd_names(loom):
+    def fetch(item):
+        if item == 0:
+            return {"id": 0, "weird name": "x"}
+        if item == 1:
+            return [{"id": 1, "weird name": "y"}, {"id": 11, 'extra "col"': 5}]
+        if item == 2:
+            return pd.DataFrame({"id": [2], "weird name": ["z"]})
+        raise ValueError("item 3 is bad")
+
+    result = loom.map(fetch, range(4), table='my "table"')
+    assert result.counts == {"done": 3, "error": 1}
+    df = loom.table('my "table"')
+    assert sorted(df.id) == [0, 1, 2, 11]
+    assert list(df.columns) == ["id", "weird name", 'extra "col"']
+    assert "ValueError: item 3 is bad" in result.errors.message[0]
+
+
+def test_start_returns_at_once_and_can_be_queried_and_cancelled(loom):
+    gate = threading.Event()
+
+    def worker(task, q):
+        gate.wait(5)
+
+    handle = loom.start([TaskDef(i, f"t{i}") for i in range(30)], worker)
+    assert not handle.done()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if loom.sql("SELECT count(*) AS n FROM task_runs").n[0] == 30:
+                break
+        except Exception:
+            time.sleep(0.02)
+    handle.cancel()
+    gate.set()
+    result = handle.result(timeout=10)
+    assert result.status == "cancelled"
+    assert result.counts["cancelled"] >= 20
+
+
+def test_await_a_handle(loom):
+    async def main():
+        handle = loom.start([TaskDef(i, f"t{i}") for i in range(4)], lambda t, q: None)
+        return await handle
+
+    result = asyncio.run(main())
+    assert result.ok and result.counts == {"done": 4}
+
+
+def test_async_worker_in_loom(loom):
+    async def worker(task, q):
+        await asyncio.sleep(0.01)
+        q.put(MsgTaskProgress(task.task_id, 1, 1, "ok"))
+
+    result = loom.run([TaskDef(i, f"t{i}") for i in range(10)], worker)
+    assert result.counts == {"done": 10}
