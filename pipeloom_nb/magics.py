@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import types
 from typing import Any
@@ -33,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> _Parser:
     p = _Parser(prog="%pipeloom", add_help=False)
-    p.add_argument("command", choices=["run", "sql", "status", "tables", "runs"])
+    p.add_argument("command", choices=["run", "status", "tables", "runs"])
     p.add_argument("args", nargs="*")
     p.add_argument("--db", default=None)
     p.add_argument("--workers", type=int, default=None)
@@ -56,7 +57,9 @@ class PipeloomMagics(Magics):
     def pipeloom(self, line: str, cell: str | None = None) -> Any:
         """Run a pipeline, or query its database; `%pipeloom` alone prints the usage."""
         try:
-            opts = _parser().parse_args(shlex.split(line))
+            if line.split(None, 1)[:1] == ["sql"]:
+                return self._sql(line.split(None, 1)[1] if " " in line.strip() else "")
+            opts = _parser().parse_intermixed_args(shlex.split(line))
             return self._dispatch(opts, cell)
         except (UsageError, PipelineError, NameError, SyntaxError) as exc:
             print(f"UsageError: {exc}\n{USAGE}")
@@ -66,10 +69,6 @@ class PipeloomMagics(Magics):
         loom = self._loom(opts.db, opts.workers)
         if opts.command == "run":
             return self._run(loom, opts, cell)
-        if opts.command == "sql":
-            if not opts.args:
-                raise UsageError("sql needs a query")
-            return loom.sql(" ".join(opts.args))
         if opts.command == "tables":
             return loom.tables()
         if opts.command == "runs":
@@ -77,6 +76,14 @@ class PipeloomMagics(Magics):
         return loom.runs().head(5)[
             ["run_id", "name", "status", "tasks", "done", "errors", "cancelled", "elapsed_s"]
         ]
+
+    def _sql(self, rest: str) -> Any:
+        """`sql [--db PATH] QUERY`, the query taken verbatim (quotes and all)."""
+        match = re.match(r"\s*--db(?:=|\s+)(\S+)\s*(.*)", rest, re.S)
+        db, query = (match.group(1), match.group(2)) if match else (None, rest)
+        if not query.strip():
+            raise UsageError("sql needs a query")
+        return self._loom(db).sql(query)
 
     def _run(self, loom: Loom, opts: argparse.Namespace, cell: str | None) -> Any:
         if cell is None:

@@ -1,0 +1,60 @@
+"""The %pipeloom magics in a real IPython shell."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from IPython.testing.globalipapp import start_ipython
+
+from pipeloom_nb import RunResult
+
+
+@pytest.fixture(scope="module")
+def ip():
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "pipeloom_nb")
+    return shell
+
+
+@pytest.fixture
+def ns(ip, db_path):
+    ip.run_cell(
+        "from pipeloom import TaskDef\n"
+        "tasks = [TaskDef(i, f't{i}') for i in range(3)]\n"
+        "def work(task, q): pass\n"
+    )
+    return str(db_path)
+
+
+def test_line_magic_runs_and_stores_the_result(ip, ns):
+    out = ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --workers 2 -o res")
+    assert isinstance(out, RunResult) and out.counts == {"done": 3}
+    assert ip.user_ns["res"] is out
+
+
+def test_cell_magic_uses_the_function_the_cell_defines(ip, ns):
+    out = ip.run_cell_magic(
+        "pipeloom",
+        f"run tasks --db {ns}",
+        "def helper(x):\n    return x\ndef cell_worker(task, q):\n    helper(task)\n",
+    )
+    assert out.counts == {"done": 3}
+    assert out.summary.name.endswith("cell_worker")
+
+
+def test_sql_tables_runs_status(ip, ns):
+    ip.run_line_magic("pipeloom", f"run work tasks --db {ns}")
+    df = ip.run_line_magic("pipeloom", f"sql --db {ns} SELECT count(*) AS n FROM task_runs")
+    assert isinstance(df, pd.DataFrame) and df.n[0] == 3
+    assert "task_runs" in ip.run_line_magic("pipeloom", "tables")
+    assert len(ip.run_line_magic("pipeloom", "runs")) == 1
+    assert ip.run_line_magic("pipeloom", "status").status.tolist() == ["done"]
+
+
+@pytest.mark.parametrize(
+    "line", ["", "fly", "run onlyone", "run nosuch tasks", "sql", "run work tasks --workers x"]
+)
+def test_bad_arguments_print_usage_not_a_traceback(ip, ns, line, capsys):
+    assert ip.run_line_magic("pipeloom", f"{line} --db {ns}".strip()) is None
+    out = capsys.readouterr().out
+    assert "UsageError" in out and "%pipeloom run WORKER TASKS" in out

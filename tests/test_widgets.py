@@ -1,0 +1,92 @@
+"""The ipywidgets display, inspected through its widgets' traits (no browser)."""
+
+from __future__ import annotations
+
+import threading
+
+from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
+from pipeloom.stats import BarState, StatsSnapshot
+from pipeloom_nb import WidgetDisplay
+
+
+def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
+    return StatsSnapshot(
+        total=total,
+        counts={"done": done, "error": error},
+        bars=list(bars),
+        errors=list(errors),
+        elapsed=elapsed,
+        messages=0,
+    )
+
+
+def test_bars_are_reused_and_hidden_when_idle():
+    d = WidgetDisplay(max_bars=8)
+    d.start(snap(), name="etl", workers=3)
+    assert len(d.rows) == 3
+    d.update(snap(done=2, bars=[BarState(1, "one", 0.5, "half"), BarState(2, "two", 0.25, "")]))
+    assert d.overall.value == 2 and d.overall.max == 10
+    assert [r.box.layout.display for r in d.rows] == [None, None, "none"]
+    assert d.rows[0].label.value == "one" and d.rows[0].bar.value == 0.5
+    first_bar = d.rows[0].bar
+    d.update(snap(done=3, bars=[BarState(3, "three", 0.1, "")]))
+    assert d.rows[0].bar is first_bar and d.rows[0].label.value == "three"
+    assert "3/10" in d.status.value
+
+
+def test_stop_button_sets_the_cancel_event():
+    cancel = threading.Event()
+    d = WidgetDisplay(cancel)
+    d.start(snap(), name="etl", workers=1)
+    d.stop_button.click()
+    assert cancel.is_set() and d.stop_button.disabled
+
+
+def test_final_state_success_and_failure_colours(db_path):
+    ok = WidgetDisplay()
+    run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=lambda t, q: None, progress=ok)
+    assert ok.overall.bar_style == "success" and ok.overall.value == 1
+    assert ok.stop_button.disabled and ok.stop_button.description == "Finished"
+
+    bad = WidgetDisplay()
+
+    def boom(task, q):
+        raise OSError("disk on fire")
+
+    run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=boom, progress=bad)
+    assert bad.overall.bar_style == "danger"
+    assert "disk on fire" in bad.errors.value and bad.errors.layout.display is None
+
+
+def test_stop_button_cancels_a_running_pipeline(db_path):
+    d = WidgetDisplay()
+
+    def worker(task, q):
+        if task.task_id == 2:
+            d.stop_button.click()
+
+    summary = run_pipeline(
+        db_path,
+        [TaskDef(i, f"t{i}") for i in range(100)],
+        workers=1,
+        worker_fn=worker,
+        progress=d,
+        cancel_event=d.cancel_event,
+    )
+    assert summary.status == "cancelled" and summary.counts["cancelled"] >= 90
+    assert d.stop_button.description == "Stopped"
+
+
+def test_redraws_are_throttled_whatever_the_message_rate(db_path):
+    d = WidgetDisplay()
+
+    def worker(task, q):
+        for i in range(1, 2001):
+            q.put(MsgTaskProgress(task.task_id, i, 2000))
+
+    summary = run_pipeline(
+        db_path, [TaskDef(i, f"t{i}") for i in range(50)], workers=4, worker_fn=worker, progress=d
+    )
+    assert summary.messages >= 100_000
+    # one redraw at start, about 10 a second while running, one at the end
+    assert d.redraws <= 2 + 12 * summary.elapsed
