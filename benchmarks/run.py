@@ -1,0 +1,371 @@
+"""`make bench`: pipeloom against this machine's limits, in one run.
+
+Writes benchmarks/results/results.{md,json}. `--quick` shrinks every size (the test smoke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
+
+OUT = Path(__file__).parent / "results"
+WORKERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class MsgRows:
+    """A batch of rows for the `rows` table."""
+
+    rows: list[tuple]
+
+
+def upsert_rows(conn: sqlite3.Connection, msg: MsgRows) -> None:
+    """The benchmark's upsert handler."""
+    conn.executemany(UPSERT, msg.rows)
+
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS rows(k INTEGER PRIMARY KEY, a TEXT, b REAL)"
+UPSERT = (
+    "INSERT INTO rows(k, a, b) VALUES (?, ?, ?) "
+    "ON CONFLICT(k) DO UPDATE SET a=excluded.a, b=excluded.b"
+)
+
+
+def fresh_db(tmp: Path, name: str) -> Path:
+    path = tmp / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def raw_conn(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+# --- limits ----------------------------------------------------------------------------------
+def limit_simplequeue(n_msgs: int, producers: int = WORKERS) -> float:
+    """Messages/s through a C queue between `producers` threads and one consumer."""
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    per = n_msgs // producers
+    msg = MsgTaskProgress(1, 1, 2, "x")
+
+    def produce():
+        put = q.put
+        for _ in range(per):
+            put(msg)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=produce) for _ in range(producers)]
+    for t in threads:
+        t.start()
+    get = q.get
+    for _ in range(per * producers):
+        get()
+    for t in threads:
+        t.join()
+    return per * producers / (time.perf_counter() - t0)
+
+
+def limit_executemany(tmp: Path, n_rows: int, sql: str = UPSERT) -> float:
+    """Rows/s for one thread's executemany, one transaction (WAL, synchronous NORMAL)."""
+    conn = raw_conn(fresh_db(tmp, "raw"))
+    conn.execute(SCHEMA)
+    data = [(i, f"name {i}", i * 0.5) for i in range(n_rows)]
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(sql, data)
+    conn.execute("COMMIT")
+    rate = n_rows / (time.perf_counter() - t0)
+    conn.close()
+    return rate
+
+
+# --- pipeloom scenarios ----------------------------------------------------------------------
+def scenario_a(tmp: Path, n_tasks: int, k: int) -> dict:
+    """Seed-shaped workers: started, k progress, finished per task; task_runs on."""
+
+    def worker(task, q):
+        q.put(MsgTaskStarted(task.task_id, task.name, "t"))
+        for step in range(1, k + 1):
+            q.put(MsgTaskProgress(task.task_id, step, k, "step"))
+        q.put(MsgTaskFinished(task.task_id, "done", "t"))
+
+    s = run_pipeline(
+        fresh_db(tmp, "a"),
+        [TaskDef(i, f"t{i}") for i in range(n_tasks)],
+        workers=WORKERS,
+        worker_fn=worker,
+        progress=False,
+    )
+    return {"messages": s.messages, "seconds": s.elapsed, "rate": s.messages / s.elapsed}
+
+
+def scenario_b(tmp: Path, n_msgs: int, rows_per: int = 1000) -> dict:
+    """Domain rows through batch messages and an upsert handler."""
+
+    def worker(task, q):
+        base = task.task_id * rows_per
+        q.put(MsgRows([(base + i, f"name {i}", i * 0.5) for i in range(rows_per)]))
+
+    s = run_pipeline(
+        fresh_db(tmp, "b"),
+        [TaskDef(i, f"t{i}") for i in range(n_msgs)],
+        workers=WORKERS,
+        worker_fn=worker,
+        handlers={MsgRows: upsert_rows},
+        schema=SCHEMA,
+        progress=False,
+    )
+    rows = n_msgs * rows_per
+    return {"rows": rows, "seconds": s.elapsed, "rate": rows / s.elapsed}
+
+
+def scenario_c(tmp: Path, n_tasks: int) -> dict:
+    """Tiny tasks whose worker sends nothing."""
+    s = run_pipeline(
+        fresh_db(tmp, "c"),
+        [TaskDef(i, "t") for i in range(n_tasks)],
+        workers=WORKERS,
+        worker_fn=lambda t, q: None,
+        progress=False,
+    )
+    return {"tasks": n_tasks, "seconds": s.elapsed, "rate": n_tasks / s.elapsed}
+
+
+D_CHILD = """
+import sys, threading, time, psutil
+from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
+n = int(sys.argv[2]); payload = "x" * 2048; proc = psutil.Process(); peak = [proc.memory_info().rss]
+stop = threading.Event()
+def sample():
+    while not stop.wait(0.02):
+        peak[0] = max(peak[0], proc.memory_info().rss)
+threading.Thread(target=sample, daemon=True).start()
+per = n // 4
+def worker(task, q):
+    for i in range(per):
+        q.put(MsgTaskProgress(task.task_id, i, per, payload + str(i)))
+s = run_pipeline(sys.argv[1], [TaskDef(i, "t") for i in range(4)], workers=4, worker_fn=worker,
+                 progress=False)
+stop.set(); print(peak[0], s.elapsed, s.messages)
+"""
+
+
+def scenario_d(tmp: Path, n_msgs: int) -> dict:
+    """Peak RSS while 4 workers put n 2 KB messages as fast as they can."""
+    out = subprocess.run(
+        [sys.executable, "-c", D_CHILD, str(fresh_db(tmp, "d")), str(n_msgs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    peak, elapsed, msgs = int(out[0]), float(out[1]), int(out[2])
+    return {"messages": msgs, "peak_rss_mb": peak / 2**20, "seconds": elapsed}
+
+
+def scenario_e(tmp: Path, n_tasks: int, k: int) -> dict:
+    """The widget display's cost: throughput with and without it, redraws, trait changes."""
+    from pipeloom_nb import WidgetDisplay
+
+    def worker(task, q):
+        for step in range(1, k + 1):
+            q.put(MsgTaskProgress(task.task_id, step, k, f"step {step}"))
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(n_tasks)]
+    off = run_pipeline(
+        fresh_db(tmp, "e0"), tasks, workers=WORKERS, worker_fn=worker, progress=False
+    )
+    display = WidgetDisplay()
+    changes = [0]
+    on = run_pipeline(
+        fresh_db(tmp, "e1"),
+        tasks,
+        workers=WORKERS,
+        worker_fn=worker,
+        progress=_Counting(display, changes),
+    )
+    return {
+        "messages": on.messages,
+        "rate_off": off.messages / off.elapsed,
+        "rate_on": on.messages / on.elapsed,
+        "redraws": display.redraws,
+        "redraws_per_s": display.redraws / on.elapsed,
+        "trait_changes": changes[0],
+        "seconds": on.elapsed,
+    }
+
+
+class _Counting:
+    """Wraps a WidgetDisplay and counts trait changes (each is one comm message in a kernel)."""
+
+    def __init__(self, display, counter):
+        self.display, self.counter = display, counter
+
+    def start(self, snapshot, *, name, workers):
+        self.display.start(snapshot, name=name, workers=workers)
+        for widget in _all_widgets(self.display.widget):
+            widget.observe(self._count)
+
+    def _count(self, change):
+        self.counter[0] += 1
+
+    def update(self, snapshot):
+        self.display.update(snapshot)
+
+    def finish(self, snapshot, summary):
+        self.display.finish(snapshot, summary)
+
+
+def _all_widgets(root):
+    import ipywidgets as w
+
+    out = [root]
+    if hasattr(root, "layout") and isinstance(root.layout, w.Widget):
+        out.append(root.layout)
+    for child in getattr(root, "children", ()):
+        out.extend(_all_widgets(child))
+    return out
+
+
+# --- what an analyst would otherwise write ----------------------------------------------------
+def analyst_threadpool(tmp: Path, n_rows: int) -> dict:
+    """ThreadPoolExecutor; each worker opens its own connection and commits per row."""
+    path = fresh_db(tmp, "pool")
+    conn = raw_conn(path)
+    conn.execute(SCHEMA)
+    conn.close()
+    locked = [0]
+    local = threading.local()
+
+    def put_row(i):
+        if not hasattr(local, "conn"):
+            local.conn = sqlite3.connect(path, timeout=0.05)
+        try:
+            local.conn.execute(UPSERT, (i, f"name {i}", i * 0.5))
+            local.conn.commit()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            locked[0] += 1
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(WORKERS) as ex:
+        list(ex.map(put_row, range(n_rows)))
+    elapsed = time.perf_counter() - t0
+    return {"rows": n_rows, "rate": n_rows / elapsed, "locked_failures": locked[0]}
+
+
+def analyst_thread_map(tmp: Path, n_rows: int, rows_per: int = 1000) -> dict:
+    """tqdm's thread_map over tasks, then one DataFrame.to_sql at the end."""
+    import pandas as pd
+    from tqdm.contrib.concurrent import thread_map
+
+    def make(task_id):
+        base = task_id * rows_per
+        return pd.DataFrame({"k": range(base, base + rows_per), "a": "name", "b": 0.5})
+
+    t0 = time.perf_counter()
+    frames = thread_map(make, range(n_rows // rows_per), max_workers=WORKERS, disable=True)
+    conn = raw_conn(fresh_db(tmp, "tqdm"))
+    pd.concat(frames).to_sql("rows", conn, index=False, if_exists="replace", chunksize=1000)
+    conn.close()
+    return {"rows": n_rows, "rate": n_rows / (time.perf_counter() - t0)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run everything and write the table."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    f = 50 if args.quick else 1
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        a = scenario_a(tmp, 5000 // f, 20)
+        b = scenario_b(tmp, 300 // f)
+        c = scenario_c(tmp, 100_000 // f)
+        dd = scenario_d(tmp, 1_000_000 // f)
+        e = scenario_e(tmp, 5000 // f, 100)
+        lim_q = limit_simplequeue(a["messages"])
+        lim_x = limit_executemany(tmp, a["messages"])
+        lim_b = limit_executemany(tmp, b["rows"])
+        pool = analyst_threadpool(tmp, 20_000 // f)
+        tqdm_ = analyst_thread_map(tmp, b["rows"])
+    res = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "sqlite": sqlite3.sqlite_version,
+        },
+        "A": {
+            **a,
+            "limit_queue": lim_q,
+            "limit_executemany": lim_x,
+            "ratio": a["rate"] / min(lim_q, lim_x),
+            "target": 0.30,
+        },
+        "B": {
+            **b,
+            "limit_executemany": lim_b,
+            "ratio": b["rate"] / lim_b,
+            "target": 0.70,
+            "threadpool_per_row_commit": pool,
+            "thread_map_to_sql": tqdm_,
+        },
+        "C": {**c, "target": 40_000},
+        "D": {**dd, "target_mb": 200},
+        "E": {**e, "cost": 1 - e["rate_on"] / e["rate_off"], "target_cost": 0.10},
+    }
+    write(res, args.out)
+    return res
+
+
+def write(res: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(res, indent=2))
+    a, b, c, d, e = (res[k] for k in "ABCDE")
+    lines = [
+        "| | measure | pipeloom | limit / comparison | ratio | target |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| A | messages/s, seed-shaped workers | {a['rate']:,.0f} | "
+        f"queue {a['limit_queue']:,.0f}; executemany {a['limit_executemany']:,.0f} | {a['ratio']:.2f} | ≥ 0.30 |",
+        f"| B | domain rows/s, 1,000-row messages + upsert | {b['rate']:,.0f} | executemany "
+        f"{b['limit_executemany']:,.0f} | {b['ratio']:.2f} | ≥ 0.70 |",
+        f"| B' | analyst: thread pool, own connection, commit per row | | "
+        f"{b['threadpool_per_row_commit']['rate']:,.0f} rows/s, "
+        f"{b['threadpool_per_row_commit']['locked_failures']} 'locked' failures | | |",
+        f"| B'' | analyst: tqdm thread_map + to_sql at the end | | "
+        f"{b['thread_map_to_sql']['rate']:,.0f} rows/s (nothing saved until the end) | | |",
+        f"| C | tasks/s, {c['tasks']:,} tiny tasks | {c['rate']:,.0f} | | | ≥ 40,000 |",
+        f"| D | peak RSS, {d['messages']:,} x 2 KB messages | {d['peak_rss_mb']:.0f} MB | | | "
+        f"< 200 MB |",
+        f"| E | widget display: msgs/s on / off | {e['rate_on']:,.0f} / {e['rate_off']:,.0f} | "
+        f"{e['redraws']} redraws ({e['redraws_per_s']:.1f}/s), {e['trait_changes']} trait changes"
+        f" | cost {e['cost']:.1%} | < 10%, ≤ ~10 redraws/s |",
+    ]
+    m = res["machine"]
+    head = f"Python {m['python']}, {m['cpus']} CPUs, SQLite {m['sqlite']}, {m['platform']}\n\n"
+    (out / "results.md").write_text(head + "\n".join(lines) + "\n")
+    print(head + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

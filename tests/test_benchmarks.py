@@ -1,0 +1,15 @@
+"""A smoke run of `make bench` at tiny sizes: it runs and writes its table (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.run import main
+
+
+def test_bench_quick_writes_the_table(tmp_path):
+    res = main(["--quick", "--out", str(tmp_path)])
+    assert set(res) == {"machine", "A", "B", "C", "D", "E"}
+    assert res["A"]["messages"] > 0 and res["B"]["rows"] > 0
+    assert json.loads((tmp_path / "results.json").read_text())["C"]["tasks"] == 2000
+    assert "| A |" in (tmp_path / "results.md").read_text()
