@@ -346,7 +346,8 @@ def write(res: dict, out: Path) -> None:
         "| | measure | pipeloom | limit / comparison | ratio | target |",
         "|---|---|---:|---:|---:|---:|",
         f"| A | messages/s, seed-shaped workers | {a['rate']:,.0f} | "
-        f"queue {a['limit_queue']:,.0f}; executemany {a['limit_executemany']:,.0f} | {a['ratio']:.2f} | ≥ 0.30 |",
+        f"queue {a['limit_queue']:,.0f}; executemany {a['limit_executemany']:,.0f} | "
+        f"{a['ratio']:.2f} | ≥ 0.30 |",
         f"| B | domain rows/s, 1,000-row messages + upsert | {b['rate']:,.0f} | executemany "
         f"{b['limit_executemany']:,.0f} | {b['ratio']:.2f} | ≥ 0.70 |",
         f"| B' | analyst: thread pool, own connection, commit per row | | "
