@@ -25,7 +25,7 @@ browser-deps:
 	      || echo "chromium could not be installed: the browser test will be skipped"; \
 	  else echo "not root: chromium not installed, the browser test will be skipped"; fi; }
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q

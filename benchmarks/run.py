@@ -56,6 +56,8 @@ def raw_conn(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA cache_size=-100000")  # the writer's own page cache, for a fair limit
+    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
 

@@ -109,6 +109,7 @@ class WidgetDisplay:
         ok = summary is not None and summary.ok
         self.overall.bar_style = "success" if ok else "danger"
         self.stop_button.disabled = True
+        self.stop_button.button_style = ""
         self.stop_button.description = "Stopped" if self.cancel_event.is_set() else "Finished"
         if summary is not None:
             self.status.value = html.escape(str(summary))

@@ -1,0 +1,113 @@
+"""End to end: JupyterLab on localhost, 01-quickstart run in Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOT = ROOT / "docs" / "img" / "widget-progress.png"
+TOKEN = "pipeloom-test"
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make browser-deps installs it as root)")
+    pytest.importorskip("playwright")
+    shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--ServerApp.token={TOKEN}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--allow-root",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start")
+    yield base
+    proc.terminate()
+    proc.wait(20)
+
+
+def test_quickstart_shows_widget_progress_and_dataframe(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{lab}/lab/tree/01-quickstart.ipynb?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.wait_for_function(
+            "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            ".session?.kernel?.status === 'idle'",
+            timeout=90_000,
+        )
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        try:
+            bar = page.wait_for_selector(".widget-hprogress .progress-bar-success", timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(SHOT.with_name("failure.png")))
+            raise
+        page.wait_for_selector(".jp-RenderedHTMLCommon table.dataframe", timeout=60_000)
+        assert bar is not None
+        body = page.inner_text(".jp-Notebook")
+        assert "Error displaying widget" not in body
+        assert "done 24" in body
+        width = page.evaluate(
+            "document.querySelector('.widget-hprogress .progress-bar-success').style.width"
+        )
+        assert width == "100%"
+        for dismiss in page.query_selector_all(".jp-toast-button >> text=No"):
+            dismiss.click()
+        SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".jp-Cell:has(.widget-hprogress)").screenshot(path=str(SHOT))
+        browser.close()
