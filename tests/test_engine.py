@@ -231,6 +231,7 @@ def test_cancel_event_records_unstarted_tasks_as_cancelled(db_path):
         db_path, tasks(50), workers=2, worker_fn=worker, cancel_event=cancel, progress=False
     )
     assert summary.status == "cancelled"
-    assert summary.counts["cancelled"] == 48 and summary.done == 2
+    # one or both workers took a task before the cancel; none took another after it
+    assert summary.done in (1, 2) and summary.counts["cancelled"] == 50 - summary.done
     assert set(statuses(db_path).values()) == {"done", "cancelled"}
     assert rows(db_path, "SELECT status FROM pipeline_runs") == [("cancelled",)]
