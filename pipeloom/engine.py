@@ -19,7 +19,7 @@ from .display import Ticker, choose_display
 from .errors import ConfigError, WriterError
 from .handlers import Handler, HandlerRegistry, Schema
 from .messages import SENTINEL
-from .runner import make_runner
+from .runner import is_async_worker, make_runner, use_current_loop
 from .stats import RunStats
 from .summary import RunSummary, run_status
 from .writer import SQLiteWriter
@@ -107,12 +107,15 @@ def run_pipeline(
     batch_size: int = 5000,
     max_latency: float = 0.1,
     writer_cls: type[SQLiteWriter] = SQLiteWriter,
+    async_loop: str = "auto",
 ) -> RunSummary:
     """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
 
     Workers `q.put()` messages; the writer applies them (built-in task messages to
     `task_runs`, others through `handlers`) and records the run in `pipeline_runs`.
-    `async def` workers run as `workers` concurrent coroutines. Returns a `RunSummary`.
+    `async def` workers run as `workers` concurrent coroutines: on the event loop already
+    running in this thread, if any (a Jupyter kernel's), else on a private one
+    (`async_loop=`). Returns a `RunSummary`.
     Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`,
     waits up to `cancel_grace` seconds for tasks in flight, then closes the database.
     """
@@ -120,6 +123,8 @@ def run_pipeline(
     if not callable(worker_fn):
         raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
     n_workers = _check_workers(workers)
+    if is_async_worker(worker_fn):
+        use_current_loop(async_loop)
     if retries < 0:
         raise ConfigError(f"retries must be >= 0, not {retries!r}")
     db_text = check_db_path(db_path)
@@ -157,7 +162,9 @@ def run_pipeline(
         run.q.cancelled = cancel_event
     skipped = run.writer.skipped_ids
     items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
-    runner = make_runner(worker_fn, items, run.q, n_workers, retries=retries, backoff=retry_backoff)
+    runner = make_runner(
+        worker_fn, items, run.q, n_workers, async_loop, retries=retries, backoff=retry_backoff
+    )
     return _drive(run, runner, cancel_event, cancel_grace)
 
 
@@ -192,8 +199,12 @@ def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: 
     try:
         run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
         run.ticker.start()
-        runner.start()
-        cancelled = _wait(run, runner, cancel_event)
+        if getattr(runner, "blocking", False):
+            runner.run_here()
+            cancelled = run.q.cancelled.is_set() or run.writer.error is not None
+        else:
+            runner.start()
+            cancelled = _wait(run, runner, cancel_event)
     except KeyboardInterrupt:
         interrupted = cancelled = True
         LOG.warning("interrupted: cancelling tasks not yet started")

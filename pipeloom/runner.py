@@ -18,9 +18,16 @@ from typing import Any
 
 from .channel import MessageQueue
 from .control import TaskClosed, TasksCancelled
-from .errors import WriterError
+from .errors import ConfigError, WriterError
 
-__all__ = ["AsyncRunner", "ThreadRunner", "is_async_worker", "make_runner"]
+__all__ = [
+    "AsyncRunner",
+    "CurrentLoopRunner",
+    "ThreadRunner",
+    "is_async_worker",
+    "make_runner",
+    "use_current_loop",
+]
 
 Item = tuple[Any, Any, str]  # (task, task_id, name)
 
@@ -151,6 +158,7 @@ class AsyncRunner(_Runner):
     """`workers` coroutines on a private event loop in one thread; cancel cancels them."""
 
     _thread: threading.Thread | None = None
+    _running: dict[Any, asyncio.Task] | None = None
 
     def start(self) -> None:
         """Start the loop thread."""
@@ -164,7 +172,7 @@ class AsyncRunner(_Runner):
             self.finished.set()
 
     async def _consume_all(self) -> None:
-        running: dict[Any, asyncio.Task] = {}
+        running = self._running = {}
         watcher = asyncio.create_task(self._watch_cancel(running))
         await asyncio.gather(*(self._consume(running) for _ in range(self.workers)))
         watcher.cancel()
@@ -215,9 +223,70 @@ class AsyncRunner(_Runner):
         return not self._thread.is_alive()
 
 
+class CurrentLoopRunner(AsyncRunner):
+    """Coroutines on the event loop already running in this thread (a Jupyter kernel's).
+
+    Objects bound to that loop (a client session made in a cell, say) keep working. The
+    loop is made re-entrant with nest-asyncio2, on that loop only and only when used.
+    """
+
+    blocking = True
+
+    def run_here(self) -> None:
+        """Run every task to the end on the current loop; returns when done or cancelled."""
+        import nest_asyncio2
+
+        loop = asyncio.get_running_loop()
+        nest_asyncio2.apply(loop)
+        try:
+            loop.run_until_complete(self._consume_all())
+        except WriterError:
+            pass  # the engine reports the writer's failure
+        except BaseException:
+            for task in (self._running or {}).values():
+                task.cancel()  # leave nothing of ours running on the kernel's loop
+            raise
+        finally:
+            self.finished.set()
+
+    def join(self, timeout: float | None) -> bool:
+        """Nothing runs once `run_here` has returned; True unless tasks were left in flight."""
+        return not self.in_flight
+
+
+def has_running_loop() -> bool:
+    """True when an event loop runs in this thread (as in a Jupyter kernel's cells)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def make_runner(
-    fn: Callable[..., Any], items: Iterable[Item], q: MessageQueue, workers: int, **kw: Any
+    fn: Callable[..., Any],
+    items: Iterable[Item],
+    q: MessageQueue,
+    workers: int,
+    async_loop: str = "auto",
+    **kw: Any,
 ) -> ThreadRunner | AsyncRunner:
-    """A coroutine runner for `async def` workers, a thread runner otherwise."""
-    cls = AsyncRunner if is_async_worker(fn) else ThreadRunner
+    """A thread runner, or for `async def` workers a coroutine runner.
+
+    `async_loop="private"` runs coroutines on a new loop in a thread of their own;
+    "current" on the loop running in this thread; "auto" picks "current" when one runs.
+    """
+    if not is_async_worker(fn):
+        return ThreadRunner(fn, items, q, workers, **kw)
+    cls = CurrentLoopRunner if use_current_loop(async_loop) else AsyncRunner
     return cls(fn, items, q, workers, **kw)
+
+
+def use_current_loop(async_loop: str) -> bool:
+    """Whether coroutines run on this thread's loop; ConfigError for an impossible choice."""
+    if async_loop not in ("auto", "current", "private"):
+        raise ConfigError(f"async_loop must be 'auto', 'current' or 'private', not {async_loop!r}")
+    running = has_running_loop()
+    if async_loop == "current" and not running:
+        raise ConfigError("async_loop='current' needs an event loop running in this thread")
+    return async_loop == "current" or (async_loop == "auto" and running)

@@ -235,3 +235,32 @@ def test_cancel_event_records_unstarted_tasks_as_cancelled(db_path):
     assert summary.done in (1, 2) and summary.counts["cancelled"] == 50 - summary.done
     assert set(statuses(db_path).values()) == {"done", "cancelled"}
     assert rows(db_path, "SELECT status FROM pipeline_runs") == [("cancelled",)]
+
+
+def test_async_workers_on_the_loop_already_running(db_path):
+    seen_loops = set()
+
+    async def worker(task, q):
+        seen_loops.add(id(asyncio.get_running_loop()))
+        await asyncio.sleep(0.01)
+
+    async def cell():
+        # as in a notebook cell: a loop runs in this thread, and run_pipeline is called sync
+        outer = id(asyncio.get_running_loop())
+        summary = run_pipeline(db_path, tasks(6), workers=3, worker_fn=worker, progress=False)
+        return outer, summary
+
+    outer, summary = asyncio.run(cell())
+    assert summary.done == 6
+    assert seen_loops == {outer}
+
+
+def test_async_loop_choices_are_checked_before_work(db_path):
+    async def worker(task, q):
+        pass
+
+    with pytest.raises(ConfigError, match="needs an event loop running"):
+        run_pipeline(db_path, tasks(1), worker_fn=worker, async_loop="current", progress=False)
+    with pytest.raises(ConfigError, match="async_loop must be"):
+        run_pipeline(db_path, tasks(1), worker_fn=worker, async_loop="nope", progress=False)
+    assert not db_path.exists()
