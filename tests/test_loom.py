@@ -148,3 +148,18 @@ def test_async_worker_in_loom(loom):
 
     result = loom.run([TaskDef(i, f"t{i}") for i in range(10)], worker)
     assert result.counts == {"done": 10}
+
+
+def test_without_a_widget_front_end_progress_falls_back_to_text(db_path, capsys):
+    from IPython.testing.globalipapp import start_ipython
+
+    from pipeloom.display import LogDisplay
+    from pipeloom_nb.frontend import in_kernel, make_display
+    from pipeloom_nb.widgets import WidgetDisplay
+
+    start_ipython()  # plain IPython: a shell, but no kernel and so no widget front end
+    assert not in_kernel()
+    assert isinstance(make_display("auto", threading.Event()), LogDisplay)
+    assert isinstance(make_display("widgets", threading.Event()), WidgetDisplay)
+    result = Loom(db_path, workers=2).run([TaskDef(1, "a")], lambda t, q: None)
+    assert result.ok
