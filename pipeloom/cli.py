@@ -176,7 +176,7 @@ def _print_runs(rows: list[dict[str, Any]]) -> None:
             str(r["run_id"]),
             r["name"],
             f"[{colour}]{r['status']}",
-            r["started_at"],
+            r["started_at"][:19].replace("T", " "),
             str(r["tasks"]),
             str(r["done"]),
             str(r["errors"]),
@@ -187,7 +187,7 @@ def _print_runs(rows: list[dict[str, Any]]) -> None:
 
 
 def _print_summary(summary: Any) -> None:
-    typer.echo(str(summary))
+    typer.secho(str(summary), fg="green" if summary.ok else "red")
     for err in summary.errors[:5]:
         typer.echo(f"  task {err.task_id} ({err.name}): {err.message}")
 

@@ -126,9 +126,6 @@ class RichDisplay:
             self._live.refresh()
             self._live.stop()
             self._live = None
-        if summary is not None:
-            colour = "green" if summary.ok else "red"
-            self.console.print(f"[{colour}]{summary}")
 
 
 def _pad(items: list[Any], n: int) -> list[Any]:
