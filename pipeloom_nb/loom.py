@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeloom.db import quote_identifier
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import ConfigError
 from pipeloom.handlers import Handler, HandlerRegistry, Schema
@@ -89,8 +90,6 @@ class Loom:
         self, fn: Callable[[Any], Any], items: Iterable[Any], table: str, **kw: Any
     ) -> RunResult:
         """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
-        from pipeloom.db import quote_identifier
-
         quote_identifier(table)
         handlers = self.handlers.copy()
         handlers.register(MapRows, insert_map_rows)
@@ -140,8 +139,6 @@ class Loom:
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a DataFrame."""
-        from pipeloom.db import quote_identifier
-
         names = self.tables()
         if name not in names:
             raise ConfigError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")

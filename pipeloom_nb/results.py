@@ -8,11 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from pipeloom.db import quote_identifier
+from pipeloom.stats import TaskError
 from pipeloom.summary import RunSummary
 
 from .reading import read_sql, table_names
 
-__all__ = ["RunResult", "Tables"]
+__all__ = ["RunResult", "Tables", "errors_html"]
 
 _TIMES = ("started_at", "finished_at")
 
@@ -40,7 +42,7 @@ class Tables(Mapping[str, pd.DataFrame]):
         names = self._names()
         if name not in names:
             raise KeyError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
-        return read_sql(self._db, f"SELECT * FROM {_quote(name)}")
+        return read_sql(self._db, f"SELECT * FROM {quote_identifier(name)}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())
@@ -52,10 +54,13 @@ class Tables(Mapping[str, pd.DataFrame]):
         return f"Tables({self._names()})"
 
 
-def _quote(name: str) -> str:
-    from pipeloom.db import quote_identifier
-
-    return quote_identifier(name)
+def errors_html(errors: list[TaskError], limit: int = 5) -> str:
+    """Collapsible `<details>` per error: the message, and the traceback when opened."""
+    return "".join(
+        f"<details><summary>task {html.escape(str(e.task_id))} ({html.escape(e.name)}): "
+        f"{html.escape(e.message)}</summary><pre>{html.escape(e.traceback or '')}</pre></details>"
+        for e in errors[:limit]
+    )
 
 
 class RunResult:
@@ -95,12 +100,7 @@ class RunResult:
         s = self.summary
         colour = "#2e7d32" if s.ok else "#c62828"
         counts = " · ".join(f"{k} <b>{v}</b>" for k, v in sorted(s.counts.items()) if v)
-        errors = "".join(
-            f"<details><summary>task {html.escape(str(e.task_id))} "
-            f"({html.escape(e.name)}): {html.escape(e.message)}</summary>"
-            f"<pre>{html.escape(e.traceback or '')}</pre></details>"
-            for e in s.errors[:5]
-        )
+        errors = errors_html(s.errors)
         return (
             f"<div class='pipeloom-result'><span style='color:{colour};font-weight:bold'>"
             f"run {s.run_id} {html.escape(s.status)}</span> — {html.escape(s.name)}<br>"

@@ -15,6 +15,8 @@ from pipeloom.display import progress_line
 from pipeloom.stats import BarState, StatsSnapshot
 from pipeloom.summary import RunSummary
 
+from .results import errors_html
+
 __all__ = ["WidgetDisplay"]
 
 _HIDDEN = "none"
@@ -121,11 +123,7 @@ class WidgetDisplay:
 
 
 def _errors_html(s: StatsSnapshot, limit: int = 5) -> str:
-    items = "".join(
-        f"<details><summary>task {html.escape(str(e.task_id))} ({html.escape(e.name)}): "
-        f"{html.escape(e.message)}</summary><pre>{html.escape(e.traceback or '')}</pre></details>"
-        for e in s.errors[:limit]
-    )
+    items = errors_html(s.errors, limit)
     more = len(s.errors) - limit
     tail = f"<i>… and {more} more (see result.errors)</i>" if more > 0 else ""
     return f"<div style='color:#c62828'><b>{len(s.errors)} error(s)</b>{items}{tail}</div>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 
 from pipeloom_nb import RunResult
@@ -11,7 +12,7 @@ from pipeloom_nb import RunResult
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    shell = start_ipython() or get_ipython()  # a singleton: None when already started
     shell.run_line_magic("load_ext", "pipeloom_nb")
     return shell
 
