@@ -151,7 +151,6 @@ def test_async_workers_run_concurrently(db_path):
     summary = run_pipeline(db_path, tasks(20), workers=10, worker_fn=worker, progress=False)
     assert summary.done == 20
     assert peak == 10
-    assert summary.elapsed < 20 * 0.05
 
 
 def test_async_worker_error_is_recorded(db_path):
