@@ -36,18 +36,18 @@ def default_worker(task: Any, q: Any) -> None:
     demo_worker(task, q)
 
 
+_MISSING = object()
+
+
 def task_key(task: Any) -> tuple[Any, str]:
     """(task_id, name) of a task: an object with `task_id` (and `name`), or a mapping."""
-    if isinstance(task, Mapping):
-        if "task_id" not in task:
-            raise ConfigError(f"task {task!r} has no 'task_id' key")
+    task_id = getattr(task, "task_id", _MISSING)
+    if task_id is not _MISSING:
+        name = getattr(task, "name", None)
+    elif isinstance(task, Mapping) and "task_id" in task:
         task_id, name = task["task_id"], task.get("name")
     else:
-        try:
-            task_id = task.task_id
-        except AttributeError:
-            raise ConfigError(f"task {task!r} has no task_id attribute") from None
-        name = getattr(task, "name", None)
+        raise ConfigError(f"task {task!r} has no task_id attribute or 'task_id' key")
     if task_id is None or not isinstance(task_id, int | str):
         raise ConfigError(f"task_id must be an int or a str, not {task_id!r}")
     return task_id, str(task_id) if name is None else str(name)

@@ -406,7 +406,11 @@ class SQLiteWriter(threading.Thread):
                 self.stats.counts[status] += 1
             self.stats.total = len(self._tasks)
         if self._store and self._tasks:
-            conn.executemany(_UPSERT_TASK, [st.row(self.run_id) for st in self._tasks.values()])
+            run_id = self.run_id
+            conn.executemany(
+                "INSERT INTO task_runs (run_id, id, name, status) VALUES (?, ?, ?, ?)",
+                [(run_id, st.task_id, st.name, st.status) for st in self._tasks.values()],
+            )
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
