@@ -20,12 +20,12 @@ __all__ = ["MessageQueue"]
 class MessageQueue:
     """What workers call `put()` on; the writer drains it in batches."""
 
-    def __init__(self, maxsize: int = 10_000) -> None:
+    def __init__(self, maxsize: int = 10_000, cancelled: threading.Event | None = None) -> None:
         self.maxsize = maxsize
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._drained = threading.Condition(threading.Lock())
         self._waiting = 0
-        self.cancelled = threading.Event()
+        self.cancelled = cancelled if cancelled is not None else threading.Event()
         """Set when the run is being cancelled; long workers may poll `q.cancelled.is_set()`."""
         self.writer_error: BaseException | None = None
 

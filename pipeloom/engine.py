@@ -135,14 +135,12 @@ def run_pipeline(
     run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
 
     run = _open_run(
-        db_text,
-        keys,
         run_name,
         n_workers,
         progress,
         writer_cls(
             db_text,
-            None,
+            MessageQueue(queue_size, cancel_event),
             wal=wal,
             store_task_status=store_task_status,
             handlers=registry,
@@ -156,22 +154,18 @@ def run_pipeline(
             batch_size=batch_size,
             max_latency=max_latency,
         ),
-        queue_size,
     )
-    if cancel_event is not None:
-        run.q.cancelled = cancel_event
     skipped = run.writer.skipped_ids
     items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
     runner = make_runner(
         worker_fn, items, run.q, n_workers, async_loop, retries=retries, backoff=retry_backoff
     )
-    return _drive(run, runner, cancel_event, cancel_grace)
+    return _drive(run, runner, cancel_grace)
 
 
-def _open_run(db_text, keys, run_name, n_workers, progress, writer, queue_size) -> _Run:
+def _open_run(run_name: str, n_workers: int, progress: Any, writer: SQLiteWriter) -> _Run:
     """Start the writer and wait until the database is open and the run is recorded."""
-    q = MessageQueue(queue_size)
-    writer.msg_q = q
+    q, db_text = writer.msg_q, str(writer.db_path)
     writer.start()
     try:
         while not writer.ready.wait(0.1):
@@ -193,7 +187,7 @@ def _open_run(db_text, keys, run_name, n_workers, progress, writer, queue_size) 
     )
 
 
-def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: float):
+def _drive(run: _Run, runner: Any, grace: float):
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
     interrupted = cancelled = False
     try:
@@ -204,7 +198,7 @@ def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: 
             cancelled = run.q.cancelled.is_set() or run.writer.error is not None
         else:
             runner.start()
-            cancelled = _wait(run, runner, cancel_event)
+            cancelled = _wait(run, runner)
     except KeyboardInterrupt:
         interrupted = cancelled = True
         LOG.warning("interrupted: cancelling tasks not yet started")
@@ -217,10 +211,10 @@ def _drive(run: _Run, runner: Any, cancel_event: threading.Event | None, grace: 
     return summary
 
 
-def _wait(run: _Run, runner: Any, cancel_event: threading.Event | None) -> bool:
+def _wait(run: _Run, runner: Any) -> bool:
     """Block until the runner ends; True if the run was cancelled."""
     while not runner.finished.wait(0.05):
-        if cancel_event is not None and cancel_event.is_set():
+        if run.q.cancelled.is_set():
             return True
         if run.writer.error is not None or not run.writer.is_alive():
             return True

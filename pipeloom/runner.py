@@ -103,7 +103,7 @@ class _Runner:
 class ThreadRunner(_Runner):
     """`workers` threads, each taking the next task until none is left or the run is cancelled."""
 
-    threads: list[threading.Thread] = []
+    threads: tuple[threading.Thread, ...] = ()
 
     def start(self) -> None:
         """Start the worker threads."""
