@@ -17,8 +17,10 @@ from .control import RunClosing, TasksCancelled
 from .db import Synchronous, check_db_path
 from .display import Ticker, choose_display
 from .errors import ConfigError, WriterError
+from .executors import make_backend
 from .handlers import Handler, HandlerRegistry, Schema
 from .messages import SENTINEL
+from .remote import dumps_worker
 from .runner import is_async_worker, make_runner, use_current_loop
 from .stats import RunStats
 from .summary import RunSummary, run_status
@@ -108,6 +110,7 @@ def run_pipeline(
     max_latency: float = 0.1,
     writer_cls: type[SQLiteWriter] = SQLiteWriter,
     async_loop: str = "auto",
+    executor: Any = "threads",
 ) -> RunSummary:
     """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
 
@@ -115,18 +118,24 @@ def run_pipeline(
     `task_runs`, others through `handlers`) and records the run in `pipeline_runs`.
     `async def` workers run as `workers` concurrent coroutines: on the event loop already
     running in this thread, if any (a Jupyter kernel's), else on a private one
-    (`async_loop=`). Returns a `RunSummary`.
+    (`async_loop=`). `executor="processes"` runs tasks in a process pool, a
+    `dask.distributed.Client` on its cluster; messages still come back to the one writer
+    here. Returns a `RunSummary`.
     Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`,
     waits up to `cancel_grace` seconds for tasks in flight, then closes the database.
     """
     worker_fn = default_worker if worker_fn is None else worker_fn
     if not callable(worker_fn):
         raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
-    n_workers = _check_workers(workers)
-    if is_async_worker(worker_fn):
-        use_current_loop(async_loop)
+    if workers is not None:
+        _check_workers(workers)
     if retries < 0:
         raise ConfigError(f"retries must be >= 0, not {retries!r}")
+    backend, pool_workers = make_backend(executor, workers)
+    n_workers = pool_workers or _check_workers(workers)
+    payload = None if backend is None else dumps_worker(worker_fn)
+    if backend is None and is_async_worker(worker_fn):
+        use_current_loop(async_loop)
     db_text = check_db_path(db_path)
     all_tasks = list(tasks)
     keys = [task_key(t) for t in all_tasks]
@@ -158,7 +167,15 @@ def run_pipeline(
     skipped = run.writer.skipped_ids
     items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
     runner = make_runner(
-        worker_fn, items, run.q, n_workers, async_loop, retries=retries, backoff=retry_backoff
+        worker_fn,
+        items,
+        run.q,
+        n_workers,
+        async_loop,
+        backend,
+        payload=payload,
+        retries=retries,
+        backoff=retry_backoff,
     )
     return _drive(run, runner, cancel_grace)
 

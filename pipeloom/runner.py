@@ -45,6 +45,26 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def closed_message(
+    item: Item, started: str, exc: BaseException | None, retrying: bool = False
+) -> TaskClosed:
+    """The `TaskClosed` for one attempt at `item`: how it ended, with the traceback if it raised."""
+    return TaskClosed(
+        item[1],
+        item[2],
+        started,
+        _now(),
+        None if exc is None else _describe(exc),
+        None if exc is None else "".join(traceback.format_exception(exc)),
+        retrying,
+    )
+
+
+def retry_delay(backoff: float, attempt: int) -> float:
+    """Seconds to wait before the next attempt: `backoff`, doubling each time."""
+    return backoff * (2 ** (attempt - 1))
+
+
 class _Runner:
     """What thread and coroutine runners share: the task iterator and the in-flight set."""
 
@@ -78,19 +98,10 @@ class _Runner:
                 self.in_flight[item[1]] = item
             return item
 
-    def _closed(self, item: Item, started: str, exc: BaseException | None, retrying=False):
-        return TaskClosed(
-            item[1],
-            item[2],
-            started,
-            _now(),
-            None if exc is None else _describe(exc),
-            None if exc is None else "".join(traceback.format_exception(exc)),
-            retrying,
-        )
+    _closed = staticmethod(closed_message)
 
     def _delay(self, attempt: int) -> float:
-        return self.backoff * (2 ** (attempt - 1))
+        return retry_delay(self.backoff, attempt)
 
     def not_started(self) -> list[Item]:
         """Take the tasks no worker has started (call after cancelling)."""
@@ -269,13 +280,20 @@ def make_runner(
     q: MessageQueue,
     workers: int,
     async_loop: str = "auto",
+    backend: Any = None,
+    payload: bytes | None = None,
     **kw: Any,
-) -> ThreadRunner | AsyncRunner:
-    """A thread runner, or for `async def` workers a coroutine runner.
+) -> Any:
+    """A thread runner, a coroutine runner for `async def` workers, or a pool runner.
 
     `async_loop="private"` runs coroutines on a new loop in a thread of their own;
     "current" on the loop running in this thread; "auto" picks "current" when one runs.
+    With a pool `backend` (see `pipeloom.executors`) tasks run in other processes.
     """
+    if backend is not None:
+        from .pool import PoolRunner
+
+        return PoolRunner(fn, items, q, workers, backend=backend, payload=payload, **kw)
     if not is_async_worker(fn):
         return ThreadRunner(fn, items, q, workers, **kw)
     cls = CurrentLoopRunner if use_current_loop(async_loop) else AsyncRunner

@@ -204,6 +204,8 @@ class SQLiteWriter(threading.Thread):
         elif st.status not in TERMINAL:
             st.finished_at = m.finished_at
             st.progress = 1.0
+            if st.attempts > 1 and st.message.startswith("retrying after"):
+                st.message = f"done at attempt {st.attempts}"
             self._set_status(st, "done")
 
     def _on_cancelled(self, m: TasksCancelled) -> None:
@@ -319,7 +321,10 @@ class SQLiteWriter(threading.Thread):
             for item in items:
                 fn = builtin.get(type(item))
                 if fn is not None:
-                    fn(item)
+                    try:
+                        fn(item)
+                    except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+                        self._handler_failed(item, exc)  # a malformed message, as from a bug
                 elif item is SENTINEL:
                     stop = True
                 else:

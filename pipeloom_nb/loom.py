@@ -34,6 +34,9 @@ def _schema_key(schema: Schema) -> Any:
 class Loom:
     """Runs pipelines into one SQLite file and hands results back as DataFrames.
 
+    `executor=` (here or per run) runs tasks on threads (the default), in a process pool
+    ("processes") or on a Dask cluster (a `distributed.Client`); the writer stays here.
+
     Handlers and schemas registered here are replaced, not duplicated, when their cell
     is run again; a message class re-defined by re-running its cell still finds its handler.
     """
@@ -46,8 +49,11 @@ class Loom:
         progress: Any = "auto",
         wal: bool = True,
         synchronous: str = "NORMAL",
+        executor: Any = "threads",
     ) -> None:
         self.db_path = str(db_path)
+        self.executor = executor
+        """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
         self.workers = workers
         self.progress = progress
         self.wal = wal
@@ -114,6 +120,7 @@ class Loom:
         if progress is None:
             progress = make_display(self.progress, cancel_event)
         kw.setdefault("workers", self.workers)
+        kw.setdefault("executor", self.executor)
         summary = run_pipeline(
             self.db_path,
             tasks,

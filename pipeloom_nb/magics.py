@@ -11,14 +11,16 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from pipeloom.errors import PipelineError
+from pipeloom.executors import EXECUTORS
 
 from .loom import Loom
 
 __all__ = ["PipeloomMagics"]
 
 USAGE = """\
-%pipeloom run WORKER TASKS [--db PATH] [--workers N] [-o VAR]
-%%pipeloom run TASKS [--db PATH] [--workers N] [-o VAR]   (the cell defines the worker)
+%pipeloom run WORKER TASKS [--db PATH] [--workers N] [--executor E] [-o VAR]
+%%pipeloom run TASKS [--db PATH] [--workers N] [--executor E] [-o VAR]
+    (the cell defines the worker; E: threads, processes, or a dask.distributed.Client's name)
 %pipeloom sql [--db PATH] QUERY
 %pipeloom status | tables | runs [--db PATH]"""
 
@@ -38,6 +40,7 @@ def _parser() -> _Parser:
     p.add_argument("args", nargs="*")
     p.add_argument("--db", default=None)
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--executor", default="threads")
     p.add_argument("-o", "--output", default=None)
     return p
 
@@ -95,10 +98,13 @@ class PipeloomMagics(Magics):
                 raise UsageError("%%pipeloom run needs TASKS (the cell defines the worker)")
             tasks = self._eval(opts.args[0])
             worker = self._cell_worker(cell)
-        result = loom.run(tasks, worker)
+        result = loom.run(tasks, worker, executor=self._executor(opts.executor))
         if opts.output:
             self.shell.user_ns[opts.output] = result
         return result
+
+    def _executor(self, name: str) -> Any:
+        return name if name in EXECUTORS else self._eval(name)
 
     def _eval(self, expr: str) -> Any:
         return eval(expr, self.shell.user_ns)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from IPython import get_ipython
@@ -41,6 +43,24 @@ def test_cell_magic_uses_the_function_the_cell_defines(ip, ns):
     )
     assert out.counts == {"done": 3}
     assert out.summary.name.endswith("cell_worker")
+
+
+def test_executor_processes_runs_the_cell_worker_in_other_processes(ip, ns):
+    out = ip.run_cell_magic(
+        "pipeloom",
+        f"run tasks --db {ns} --workers 2 --executor processes",
+        "import os\nfrom pipeloom import MsgTaskFinished\n"
+        "def pid_worker(task, q):\n"
+        "    q.put(MsgTaskFinished(task.task_id, 'done', '', result=os.getpid()))\n",
+    )
+    assert out.counts == {"done": 3}
+    pids = set(out.task_runs["result"].astype(int))
+    assert pids and os.getpid() not in pids
+
+
+def test_an_executor_that_is_not_defined_prints_usage(ip, ns, capsys):
+    assert ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --executor nocluster") is None
+    assert "name 'nocluster' is not defined" in capsys.readouterr().out
 
 
 def test_sql_tables_runs_status(ip, ns):

@@ -1,0 +1,97 @@
+"""`executor=<dask.distributed.Client>`: tasks on a Dask cluster, messages back through it.
+
+Workers on the cluster put message batches on a `distributed.Queue` (bounded, so a slow
+writer slows the workers down instead of filling the scheduler's memory); one thread in
+the client's process takes them off and hands them to the writer. The cancel is a
+`distributed.Event`. The cluster's workers never open the database; they need pipeloom
+installed, as any library their tasks use.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DaskBackend", "DaskChannel", "is_dask_client"]
+
+QUEUE_BATCHES = 64
+
+
+def is_dask_client(obj: Any) -> bool:
+    """True for a `dask.distributed.Client` (without importing distributed otherwise)."""
+    return type(obj).__module__.startswith("distributed.") and hasattr(obj, "submit")
+
+
+@dataclass(frozen=True)
+class DaskChannel:
+    """Names of the run's queue and cancel event on the cluster."""
+
+    key: str
+    cancel: str
+
+    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool]]:
+        """Reach the queue and event through this worker's client."""
+        from distributed import Event, Queue
+
+        queue, event = Queue(self.key), Event(self.cancel)
+        return queue.put, event.is_set
+
+
+class DaskBackend:
+    """Submit to a `distributed.Client`; its cluster runs the tasks."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._closed = False
+
+    def default_workers(self) -> int:
+        """Tasks in flight by default: the cluster's threads."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def channel(self) -> DaskChannel:
+        """Make the run's queue and cancel event on the scheduler."""
+        from distributed import Event, Queue
+
+        name = f"pipeloom-{uuid.uuid4().hex}"
+        self._queue = Queue(name, client=self.client, maxsize=QUEUE_BATCHES)
+        self._event = Event(f"{name}-cancel", client=self.client)
+        return DaskChannel(name, f"{name}-cancel")
+
+    def receive(self, timeout: float) -> list[bytes]:
+        """Batches on the queue; when there is none, wait `timeout` seconds and say so.
+
+        Polls rather than blocking in `get(timeout=)`, whose timeouts the scheduler logs.
+        """
+        batches = self._queue.get(batch=True)
+        if not batches:
+            time.sleep(timeout)
+        return batches
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Submit one call (never cached: every task runs)."""
+        return self.client.submit(fn, *args, pure=False)
+
+    def cancel(self, future: Any) -> bool:
+        """Dask cannot tell queued from running; queued tasks see the cancel and skip."""
+        return False
+
+    def died(self, exc: BaseException) -> bool:
+        """Dask re-runs tasks of a lost worker itself; its `KilledWorker` is final."""
+        return False
+
+    def signal_cancel(self) -> None:
+        """Set the run's cancel event."""
+        self._event.set()
+
+    def stop(self, futures: list[Any]) -> None:
+        """Release the futures (Dask cannot interrupt a task that is running)."""
+        self.client.cancel(futures)
+
+    def close(self) -> None:
+        """Release the queue."""
+        if not self._closed:
+            self._closed = True
+            self._queue.close()

@@ -1,0 +1,232 @@
+"""Run tasks on a pool in other processes (loky, Dask), messages streaming back to the writer.
+
+The runner submits at most two tasks per worker ahead (bounded memory, and a cancel only
+has to wait for what is in flight), forwards message batches from the pool's channel to
+the writer's queue. When a worker process dies, every task in flight fails with it; each
+of those is run again alone, so only the task that kills its process is recorded as `error`
+(or retried, with `retries=`). It is done when
+every task has ended and every task's messages have been forwarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import cloudpickle
+
+from .channel import MessageQueue
+from .control import TaskClosed, TasksCancelled
+from .errors import WriterError
+from .remote import Channel, dumps_worker, run_remote
+from .runner import Item, _now, _Runner, closed_message
+
+__all__ = ["Backend", "PoolRunner"]
+
+LOG = logging.getLogger("pipeloom.pool")
+
+
+class Backend(Protocol):
+    """What a pool offers the runner: submit calls, a channel back, and a way to stop."""
+
+    def channel(self) -> Channel:
+        """Open the way back for messages; returns what workers use to reach it."""
+        ...
+
+    def receive(self, timeout: float) -> list[bytes]:
+        """Message batches that arrived, waiting up to `timeout` seconds for the first."""
+        ...
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn(*args)` on the pool; a future with `add_done_callback` and `exception()`."""
+        ...
+
+    def cancel(self, future: Any) -> bool:
+        """Cancel a future that has not started; True if it will not run."""
+        ...
+
+    def died(self, exc: BaseException) -> bool:
+        """True if `exc` says the process running the task died (it may not be the task's fault)."""
+        ...
+
+    def signal_cancel(self) -> None:
+        """Let running workers see `q.cancelled.is_set()`."""
+        ...
+
+    def stop(self, futures: list[Any]) -> None:
+        """Give up on futures still running (the grace period ran out)."""
+        ...
+
+    def close(self) -> None:
+        """Release the channel."""
+        ...
+
+
+class PoolRunner(_Runner):
+    """Tasks on a `Backend`'s pool; the same protocol as `ThreadRunner`."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        items: Iterable[Item],
+        q: MessageQueue,
+        workers: int,
+        *,
+        backend: Backend,
+        payload: bytes | None = None,
+        retries: int = 0,
+        backoff: float = 0.5,
+    ) -> None:
+        super().__init__(fn, items, q, workers, retries=retries, backoff=backoff)
+        self.backend = backend
+        self._payload = payload if payload is not None else dumps_worker(fn)
+        self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending: dict[Any, Item] = {}
+        self._expected = 0
+        self._crashes: dict[Any, int] = {}
+        self._suspects: deque[Item] = deque()
+        self._solo: Any = None
+        self._forwarded = 0
+        self._stop_forwarding = threading.Event()
+
+    def start(self) -> None:
+        """Open the channel and start the submitting and forwarding threads."""
+        self._channel = self.backend.channel()
+        self._forwarder = threading.Thread(
+            target=self._forward, name="pipeloom-forward", daemon=True
+        )
+        self._driver = threading.Thread(target=self._drive, name="pipeloom-pool", daemon=True)
+        self._forwarder.start()
+        self._driver.start()
+
+    def _forward(self) -> None:
+        put, closed = self.q.put, TaskClosed
+        try:
+            while not self._stop_forwarding.is_set():
+                for data in self.backend.receive(0.05):
+                    for msg in cloudpickle.loads(data):
+                        put(msg)
+                        if type(msg) is closed and not msg.retrying:
+                            self._forwarded += 1
+        except WriterError:
+            self._stop_forwarding.set()
+        except Exception as exc:
+            LOG.error("cannot receive messages from the pool: %s", exc)
+            self._stop_forwarding.set()
+
+    def _drive(self) -> None:
+        try:
+            self._submit_more()
+            while self._pending:
+                self._settle(self._done.get())
+                self._submit_more()
+            self._cancel_suspects()
+            self._wait_forwarded()
+        finally:
+            self._shut()
+            self.finished.set()
+
+    def _cancel_suspects(self) -> None:
+        """Tasks to re-run after a pool died during a cancel (Ctrl-C reaches the pool too)."""
+        if self._suspects:
+            ids = tuple(item[1] for item in self._suspects)
+            self._suspects.clear()
+            with contextlib.suppress(WriterError):
+                self.q.put(TasksCancelled(ids, _now()))
+
+    def _shut(self) -> None:
+        self._stop_forwarding.set()
+        if self._forwarder is not threading.current_thread():
+            self._forwarder.join(5)
+        self.backend.close()
+
+    def _submit_more(self) -> None:
+        if self._suspects:
+            if not self._pending and not self.q.cancelled.is_set():
+                item = self._suspects.popleft()
+                self._solo = item[1]
+                self._submit(item)
+            return
+        self._solo = None
+        while len(self._pending) < 2 * self.workers and (item := self._next()) is not None:
+            self._submit(item)
+
+    def _submit(self, item: Item) -> None:
+        try:
+            fut = self.backend.submit(
+                run_remote, self._payload, item, self._channel, self.retries, self.backoff
+            )
+        except Exception as exc:
+            self._put_closed(item, exc)
+            return
+        self.in_flight[item[1]] = item
+        self._pending[fut] = item
+        fut.add_done_callback(self._done.put)
+
+    def _settle(self, fut: Any) -> None:
+        item = self._pending.pop(fut, None)
+        if item is None:
+            return
+        self.in_flight.pop(item[1], None)
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is None:
+            if fut.result():
+                self._expected += 1  # it sent its TaskClosed; wait for that to be forwarded
+            return
+        if not self.backend.died(exc):
+            self._put_closed(item, exc)
+        elif self._solo != item[1]:
+            self._put_closed(item, exc, retrying=True)
+            self._suspects.append(item)  # one of these killed the pool: re-run each alone
+        else:
+            crashes = self._crashes[item[1]] = self._crashes.get(item[1], 0) + 1
+            retry = crashes <= self.retries and not self.q.cancelled.is_set()
+            self._put_closed(item, exc, retrying=retry)
+            if retry:
+                self._suspects.appendleft(item)
+
+    def _put_closed(self, item: Item, exc: BaseException, retrying: bool = False) -> None:
+        """Close a task from here: its process died, or it could not be sent."""
+        self.in_flight.pop(item[1], None)
+        with contextlib.suppress(WriterError):
+            self.q.put(closed_message(item, _now(), exc, retrying))
+
+    def _wait_forwarded(self) -> None:
+        """Every finished task's messages were sent before it returned; wait until they are in."""
+        deadline = time.monotonic() + 30
+        while self._forwarded < self._expected and not self._stop_forwarding.is_set():
+            if time.monotonic() > deadline:
+                LOG.warning(
+                    "%d task(s) ended without their last message arriving",
+                    self._expected - self._forwarded,
+                )
+                return
+            time.sleep(0.01)
+
+    def not_started(self) -> list[Item]:
+        """Take the tasks no worker has started: those not submitted, and queued futures."""
+        self.backend.signal_cancel()
+        rest = super().not_started()
+        rest += self._suspects
+        self._suspects.clear()
+        for fut, item in list(self._pending.items()):
+            if self.backend.cancel(fut):
+                self.in_flight.pop(item[1], None)
+                rest.append(item)
+        return rest
+
+    def join(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for tasks in flight; then stop them and the channel."""
+        ended = self.finished.wait(timeout)
+        if not ended:
+            self.backend.stop(list(self._pending))
+            self._shut()
+        return ended

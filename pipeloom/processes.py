@@ -1,0 +1,167 @@
+"""`executor="processes"`: a loky process pool, messages back over a local socket.
+
+loky pickles worker functions with cloudpickle, so functions and closures defined in a
+notebook cell run in the pool, and its workers are reused from run to run. Each worker
+process connects once to a listener in the writer's process (authenticated, Unix
+socket) and sends message batches on it; the same connection carries the cancel.
+Workers ignore SIGINT: Ctrl-C and Jupyter's Interrupt reach the whole process group,
+and the parent cancels the run in order instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Client, Connection, Listener, wait
+from typing import Any
+
+__all__ = ["ProcessBackend", "SocketChannel"]
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@dataclass(frozen=True)
+class SocketChannel:
+    """The address and key a worker process uses to reach the writer's process."""
+
+    address: str
+    authkey: bytes
+    key: str
+
+    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool]]:
+        """Connect; return (send a batch, poll for a cancel)."""
+        conn = Client(self.address, authkey=self.authkey)
+        lock = threading.Lock()
+        cancelled = False
+
+        def poll() -> bool:
+            nonlocal cancelled
+            with lock:
+                try:
+                    while not cancelled and conn.poll():
+                        cancelled = conn.recv_bytes() == b"cancel"
+                except (OSError, EOFError):
+                    cancelled = True
+            return cancelled
+
+        return conn.send_bytes, poll
+
+
+class ProcessBackend:
+    """A loky reusable process pool of `workers` processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._conns: list[Connection] = []
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._closed = False
+        self._executor: Any = None
+
+    def _get_executor(self) -> Any:
+        from loky import get_reusable_executor
+
+        return get_reusable_executor(max_workers=self.workers, initializer=_ignore_sigint)
+
+    def channel(self) -> SocketChannel:
+        """Listen on a fresh Unix socket; worker processes connect on their first message."""
+        self._executor = self._get_executor()
+        authkey = os.urandom(16)
+        self._listener = Listener(family="AF_UNIX", authkey=authkey)
+        self._channel = SocketChannel(self._listener.address, authkey, self._listener.address)
+        threading.Thread(target=self._accept, name="pipeloom-accept", daemon=True).start()
+        return self._channel
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                conn = self._listener.accept()
+            except Exception:
+                continue
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                    return
+                self._conns.append(conn)
+                if self._cancelled:
+                    _send_quietly(conn, b"cancel")
+
+    def _wake_accept(self) -> None:
+        with contextlib.suppress(Exception):  # the listener closed first: accept() returned
+            Client(self._channel.address, authkey=self._channel.authkey).close()
+
+    def receive(self, timeout: float) -> list[bytes]:
+        """Batches from every connection that has one, waiting up to `timeout` seconds."""
+        with self._lock:
+            conns = list(self._conns)
+        if not conns:
+            time.sleep(timeout)
+            return []
+        batches = []
+        for conn in wait(conns, timeout):
+            try:
+                batches.append(conn.recv_bytes())
+            except (OSError, EOFError):
+                with self._lock:
+                    if conn in self._conns:
+                        self._conns.remove(conn)
+        return batches
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Submit to the pool; a pool broken by a killed worker is replaced once."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from loky.process_executor import ShutdownExecutorError
+
+        try:
+            return self._executor.submit(fn, *args)
+        except (BrokenProcessPool, ShutdownExecutorError, RuntimeError):
+            self._executor = self._get_executor()
+            return self._executor.submit(fn, *args)
+
+    def cancel(self, future: Any) -> bool:
+        """Cancel a future still waiting for a process."""
+        return future.cancel()
+
+    def died(self, exc: BaseException) -> bool:
+        """A killed worker process breaks the pool and fails every task in it."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        return isinstance(exc, BrokenProcessPool)
+
+    def signal_cancel(self) -> None:
+        """Tell every connected worker process the run is cancelled."""
+        with self._lock:
+            self._cancelled = True
+            for conn in self._conns:
+                _send_quietly(conn, b"cancel")
+
+    def stop(self, futures: list[Any]) -> None:
+        """Kill the pool's processes (a new pool starts with the next run)."""
+        self._executor.shutdown(wait=False, kill_workers=True)
+
+    def close(self) -> None:
+        """Stop listening and close every connection."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            conns, self._conns = self._conns, []
+        waker = threading.Thread(target=self._wake_accept, daemon=True)
+        waker.start()
+        waker.join(1)
+        self._listener.close()
+        for conn in conns:
+            conn.close()
+
+
+def _send_quietly(conn: Connection, data: bytes) -> None:
+    with contextlib.suppress(OSError, EOFError):
+        conn.send_bytes(data)
