@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.executors import overhead, speedup
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
 
 OUT = Path(__file__).parent / "results"
@@ -310,6 +311,8 @@ def main(argv: list[str] | None = None) -> dict:
         lim_b = limit_executemany(tmp, b["rows"])
         pool = analyst_threadpool(tmp, 20_000 // f)
         tqdm_ = analyst_thread_map(tmp, b["rows"])
+        f_ = speedup(tmp, 24 // min(f, 8))
+        g = overhead(tmp, 1000 // f)
     res = {
         "machine": {
             "python": platform.python_version(),
@@ -335,6 +338,8 @@ def main(argv: list[str] | None = None) -> dict:
         "C": {**c, "target": 40_000},
         "D": {**dd, "target_mb": 200},
         "E": {**e, "cost": 1 - e["rate_on"] / e["rate_off"], "target_cost": 0.10},
+        "F": f_,
+        "G": g,
     }
     write(res, args.out)
     return res
@@ -363,6 +368,15 @@ def write(res: dict, out: Path) -> None:
         f"| E | widget display: msgs/s on / off | {e['rate_on']:,.0f} / {e['rate_off']:,.0f} | "
         f"{e['redraws']} redraws ({e['redraws_per_s']:.1f}/s), {e['trait_changes']} trait changes"
         f" | cost {e['cost']:.1%} | < 10%, ≤ ~10 redraws/s |",
+    ]
+    f, g = res["F"], res["G"]["per_task_s"]
+    dask = "n/a" if g["dask"] is None else f"{g['dask'] * 1e3:.1f} ms"
+    lines += [
+        f"| F | CPU-bound pandas transform, {f['tasks']} tasks on {f['workers']} workers: "
+        f"threads / processes | {f['processes_s']:.2f} s on processes | "
+        f"{f['threads_s']:.2f} s on threads | speed-up {f['speedup']:.2f}x | |",
+        f"| G | cost of one empty task: threads / processes / Dask (local cluster) | "
+        f"{g['threads'] * 1e6:.0f} µs / {g['processes'] * 1e6:.0f} µs / {dask} | | | |",
     ]
     m = res["machine"]
     head = f"Python {m['python']}, {m['cpus']} CPUs, SQLite {m['sqlite']}, {m['platform']}\n\n"

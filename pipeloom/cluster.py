@@ -51,6 +51,11 @@ class DaskBackend:
         """Tasks in flight by default: the cluster's threads."""
         return max(1, sum(self.client.nthreads().values()))
 
+    def window(self, workers: int) -> int:
+        """A scheduler round trip per task: keep more submitted to hide it (cancelled tasks
+        that start anyway skip at once)."""
+        return max(4 * workers, 32)
+
     def channel(self) -> DaskChannel:
         """Make the run's queue and cancel event on the scheduler."""
         from distributed import Event, Queue

@@ -32,7 +32,6 @@ class TasksCancelled:
 
 @dataclass(frozen=True, slots=True)
 class RunClosing:
-    """The run ends: how, and after how long."""
+    """The run ends: cancelled, or None for a run that went to its end."""
 
-    status: str
-    elapsed: float
+    status: str | None

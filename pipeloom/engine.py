@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,7 +82,6 @@ class _Run:
     name: str
     db_path: str
     workers: int
-    t0: float
 
 
 def run_pipeline(
@@ -199,9 +197,7 @@ def _open_run(run_name: str, n_workers: int, progress: Any, writer: SQLiteWriter
         raise ConfigError(f"cannot open database {db_text!r}: {err}") from err
     display = choose_display(progress)
     ticker = Ticker(display, writer.stats)
-    return _Run(
-        q, writer.stats, writer, display, ticker, run_name, db_text, n_workers, time.monotonic()
-    )
+    return _Run(q, writer.stats, writer, display, ticker, run_name, db_text, n_workers)
 
 
 def _drive(run: _Run, runner: Any, grace: float):
@@ -252,13 +248,13 @@ def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
             )
         if leftover and writer.error is None:
             q.put(TasksCancelled(tuple(leftover), datetime.now(UTC).isoformat()))
-    elapsed = time.monotonic() - run.t0
     if writer.error is None and writer.is_alive():
-        q.put(RunClosing("cancelled" if cancelled else None, elapsed))
+        q.put(RunClosing("cancelled" if cancelled else None))
         q.put(SENTINEL)
     _join_writer(writer)
     run.ticker.stop()
     snap = run.stats.snapshot()
+    elapsed = snap.elapsed  # until the writer committed the last message and closed
     counts = {k: v for k, v in snap.counts.items() if k != "running" and k != "queued" and v}
     summary = RunSummary(
         run_id=writer.run_id,

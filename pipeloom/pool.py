@@ -1,6 +1,6 @@
 """Run tasks on a pool in other processes (loky, Dask), messages streaming back to the writer.
 
-The runner submits at most two tasks per worker ahead (bounded memory, and a cancel only
+The runner keeps a bounded window of tasks submitted (bounded memory, and a cancel only
 has to wait for what is in flight), forwards message batches from the pool's channel to
 the writer's queue. When a worker process dies, every task in flight fails with it; each
 of those is run again alone, so only the task that kills its process is recorded as `error`
@@ -34,6 +34,10 @@ LOG = logging.getLogger("pipeloom.pool")
 
 class Backend(Protocol):
     """What a pool offers the runner: submit calls, a channel back, and a way to stop."""
+
+    def window(self, workers: int) -> int:
+        """How many tasks to keep submitted: enough to keep `workers` busy, and no more."""
+        ...
 
     def channel(self) -> Channel:
         """Open the way back for messages; returns what workers use to reach it."""
@@ -92,6 +96,7 @@ class PoolRunner(_Runner):
         self._crashes: dict[Any, int] = {}
         self._suspects: deque[Item] = deque()
         self._solo: Any = None
+        self._window = backend.window(workers)
         self._forwarded = 0
         self._stop_forwarding = threading.Event()
 
@@ -154,7 +159,7 @@ class PoolRunner(_Runner):
                 self._submit(item)
             return
         self._solo = None
-        while len(self._pending) < 2 * self.workers and (item := self._next()) is not None:
+        while len(self._pending) < self._window and (item := self._next()) is not None:
             self._submit(item)
 
     def _submit(self, item: Item) -> None:

@@ -70,6 +70,10 @@ class ProcessBackend:
 
         return get_reusable_executor(max_workers=self.workers, initializer=_ignore_sigint)
 
+    def window(self, workers: int) -> int:
+        """Two tasks per process: one running, one waiting in the pool's call queue."""
+        return 2 * workers
+
     def channel(self) -> SocketChannel:
         """Listen on a fresh Unix socket; worker processes connect on their first message."""
         self._executor = self._get_executor()

@@ -453,7 +453,7 @@ class SQLiteWriter(threading.Thread):
             cancelled=closing is not None and closing.status == "cancelled",
             failed=self.error is not None,
         )
-        elapsed = closing.elapsed if closing else time.monotonic() - self.stats.started
+        elapsed = time.monotonic() - self.stats.started  # up to the last message applied
         self._conn.execute(
             "UPDATE pipeline_runs SET status=?, finished_at=?, tasks=?, done=?, errors=?, "
             "cancelled=?, skipped=?, elapsed_s=? WHERE run_id=?",

@@ -1,8 +1,13 @@
-"""The `%pipeloom` and `%%pipeloom` magics: thin wrappers over `Loom`."""
+"""The `%pipeloom` and `%%pipeloom` magics: thin wrappers over `Loom`.
+
+A `Loom` the user made on the same database file is used, handlers and all; otherwise a
+plain one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import types
@@ -40,7 +45,7 @@ def _parser() -> _Parser:
     p.add_argument("args", nargs="*")
     p.add_argument("--db", default=None)
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--executor", default="threads")
+    p.add_argument("--executor", default=None)
     p.add_argument("-o", "--output", default=None)
     return p
 
@@ -51,10 +56,15 @@ class PipeloomMagics(Magics):
 
     db_path = "pipeloom.db"
 
-    def _loom(self, db: str | None, workers: int | None = None) -> Loom:
+    def _loom(self, db: str | None) -> Loom:
+        """The user's own `Loom` on that database (with its handlers and schemas), if any."""
         if db is not None:
             self.db_path = db
-        return Loom(self.db_path, workers=workers or 4)
+        target = os.path.abspath(self.db_path)
+        for value in reversed(list(self.shell.user_ns.values())):
+            if isinstance(value, Loom) and os.path.abspath(value.db_path) == target:
+                return value
+        return Loom(self.db_path)
 
     @line_cell_magic
     def pipeloom(self, line: str, cell: str | None = None) -> Any:
@@ -69,7 +79,7 @@ class PipeloomMagics(Magics):
             return None
 
     def _dispatch(self, opts: argparse.Namespace, cell: str | None) -> Any:
-        loom = self._loom(opts.db, opts.workers)
+        loom = self._loom(opts.db)
         if opts.command == "run":
             return self._run(loom, opts, cell)
         if opts.command == "tables":
@@ -98,7 +108,12 @@ class PipeloomMagics(Magics):
                 raise UsageError("%%pipeloom run needs TASKS (the cell defines the worker)")
             tasks = self._eval(opts.args[0])
             worker = self._cell_worker(cell)
-        result = loom.run(tasks, worker, executor=self._executor(opts.executor))
+        kw: dict[str, Any] = {}
+        if opts.executor is not None:
+            kw["executor"] = self._executor(opts.executor)
+        if opts.workers is not None:
+            kw["workers"] = opts.workers
+        result = loom.run(tasks, worker, **kw)
         if opts.output:
             self.shell.user_ns[opts.output] = result
         return result

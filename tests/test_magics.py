@@ -58,6 +58,27 @@ def test_executor_processes_runs_the_cell_worker_in_other_processes(ip, ns):
     assert pids and os.getpid() not in pids
 
 
+def test_the_users_loom_on_that_database_is_used_with_its_handlers(ip, ns):
+    ip.run_cell(
+        "from dataclasses import dataclass\n"
+        "from pipeloom_nb import Loom\n"
+        "@dataclass(frozen=True)\n"
+        "class Seen:\n"
+        "    task_id: int\n"
+        f"my_loom = Loom({ns!r})\n"
+        "my_loom.schema('CREATE TABLE IF NOT EXISTS seen(task_id INTEGER)')\n"
+        "@my_loom.handler(Seen)\n"
+        "def save(conn, msg):\n"
+        "    conn.execute('INSERT INTO seen VALUES (?)', (msg.task_id,))\n"
+        "def seeing(task, q):\n"
+        "    q.put(Seen(task.task_id))\n"
+    )
+    out = ip.run_line_magic("pipeloom", f"run seeing tasks --db {ns}")
+    assert out.counts == {"done": 3}
+    assert ip.run_line_magic("pipeloom", f"sql --db {ns} SELECT count(*) AS n FROM seen").n[0] == 3
+    del ip.user_ns["my_loom"]
+
+
 def test_an_executor_that_is_not_defined_prints_usage(ip, ns, capsys):
     assert ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --executor nocluster") is None
     assert "name 'nocluster' is not defined" in capsys.readouterr().out
