@@ -207,6 +207,7 @@ def _drive(run: _Run, runner: Any, grace: float):
         run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
         run.ticker.start()
         if getattr(runner, "blocking", False):
+            runner.idle = getattr(run.display, "idle", None)
             runner.run_here()
             cancelled = run.q.cancelled.is_set() or run.writer.error is not None
         else:
@@ -225,8 +226,15 @@ def _drive(run: _Run, runner: Any, grace: float):
 
 
 def _wait(run: _Run, runner: Any) -> bool:
-    """Block until the runner ends; True if the run was cancelled."""
-    while not runner.finished.wait(0.05):
+    """Block until the runner ends; True if the run was cancelled.
+
+    A display with an `idle(seconds)` method waits through it (a notebook's, to handle
+    clicks on its Stop button meanwhile).
+    """
+    idle = getattr(run.display, "idle", None)
+    while not runner.finished.wait(0 if idle else 0.05):
+        if idle is not None:
+            idle(0.05)
         if run.q.cancelled.is_set():
             return True
         if run.writer.error is not None or not run.writer.is_alive():

@@ -170,6 +170,8 @@ class AsyncRunner(_Runner):
 
     _thread: threading.Thread | None = None
     _running: dict[Any, asyncio.Task] | None = None
+    idle: Callable[[float], None] | None = None
+    """Called every 50 ms with 0 on the current loop (a notebook display's, to handle Stop)."""
 
     def start(self) -> None:
         """Start the loop thread."""
@@ -191,6 +193,8 @@ class AsyncRunner(_Runner):
     async def _watch_cancel(self, running: dict[Any, asyncio.Task]) -> None:
         while not self.q.cancelled.is_set():
             await asyncio.sleep(0.05)
+            if self.idle is not None:
+                self.idle(0)
         for task in list(running.values()):
             task.cancel()
 

@@ -16,6 +16,7 @@ from pipeloom.stats import BarState, StatsSnapshot
 from pipeloom.summary import RunSummary
 
 from .results import errors_html
+from .uievents import UiEvents
 
 __all__ = ["WidgetDisplay"]
 
@@ -47,6 +48,7 @@ class WidgetDisplay:
     def __init__(self, cancel_event: threading.Event | None = None, max_bars: int = 8) -> None:
         self.cancel_event = cancel_event or threading.Event()
         self.max_bars = max_bars
+        self._ui: UiEvents | None = None
         self.title = w.HTML()
         self.overall = w.IntProgress(
             value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%")
@@ -103,8 +105,17 @@ class WidgetDisplay:
             self.errors.layout.display = None
             self.errors.value = _errors_html(s)
 
+    def idle(self, seconds: float) -> None:
+        """Wait while the run goes on, letting the kernel deliver a click on Stop."""
+        if self._ui is None:
+            self._ui = UiEvents()
+        self._ui.wait(seconds)
+
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
         """Final state: green when all done, red otherwise; bars hidden, Stop disabled."""
+        if self._ui is not None:
+            self._ui.close()
+            self._ui = None
         self._draw(snapshot)
         for row in self.rows:
             row.show(None)

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).parents[1]
@@ -18,6 +19,18 @@ SHOT = ROOT / "docs" / "img" / "widget-progress.png"
 TOKEN = "pipeloom-test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+LONG_RUN = """\
+import time
+from pipeloom import TaskDef
+from pipeloom_nb import Loom
+
+def slow(task, q):
+    time.sleep(0.05)
+
+result = Loom("stop.db", workers=1).run([TaskDef(i, f"t{i}") for i in range(400)], slow)
+result.counts
+"""
 
 
 def _free_port() -> int:
@@ -32,6 +45,11 @@ def lab(tmp_path):
         pytest.skip("Debian's chromium is not installed (make browser-deps installs it as root)")
     pytest.importorskip("playwright")
     shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path)
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LONG_RUN)], metadata=kernel),
+        tmp_path / "stop.ipynb",
+    )
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -45,6 +63,7 @@ def lab(tmp_path):
             f"--ServerApp.root_dir={tmp_path}",
             "--allow-root",
             "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
             "--LabApp.news_url=",
         ],
         stdout=subprocess.DEVNULL,
@@ -66,32 +85,40 @@ def lab(tmp_path):
     proc.wait(20)
 
 
+def _launch(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+
+
+def _open_and_run_all(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        ".session?.kernel?.status === 'idle'",
+        timeout=90_000,
+    )
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
 def test_quickstart_shows_widget_progress_and_dataframe(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = _launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{lab}/lab/tree/01-quickstart.ipynb?token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook", timeout=60_000)
-        page.wait_for_function(
-            "window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext"
-            ".session?.kernel?.status === 'idle'",
-            timeout=90_000,
-        )
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _open_and_run_all(page, f"{lab}/lab/tree/01-quickstart.ipynb?token={TOKEN}")
         try:
             bar = page.wait_for_selector(".widget-hprogress .progress-bar-success", timeout=30_000)
         except Exception:
@@ -110,4 +137,26 @@ def test_quickstart_shows_widget_progress_and_dataframe(lab):
             dismiss.click()
         SHOT.parent.mkdir(parents=True, exist_ok=True)
         page.locator(".jp-Cell:has(.widget-hprogress)").screenshot(path=str(SHOT))
+        browser.close()
+
+
+def test_stop_button_cancels_a_blocking_run(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        _open_and_run_all(page, f"{lab}/lab/tree/stop.ipynb?token={TOKEN}")
+        try:
+            stop = page.wait_for_selector(".widget-button:has-text('Stop')", timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(SHOT.with_name("failure.png")))
+            raise
+        page.wait_for_timeout(500)
+        clicked = time.monotonic()
+        stop.click()
+        page.wait_for_selector(".widget-hprogress .progress-bar-danger", timeout=10_000)
+        assert time.monotonic() - clicked < 10  # the whole run takes 20 s
+        page.wait_for_selector(".jp-OutputArea-output:has-text('cancelled')", timeout=10_000)
+        assert "Stopped" in page.inner_text(".jp-Notebook")
         browser.close()
