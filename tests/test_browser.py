@@ -1,4 +1,4 @@
-"""End to end: JupyterLab on localhost, 01-quickstart run in Debian's Chromium via Playwright."""
+"""End to end in Debian's Chromium via Playwright: JupyterLab and Notebook 7 on localhost."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(tmp_path):
+def _serve(tmp_path: Path, app: str):
+    """Start JupyterLab ("jupyterlab") or Notebook 7 ("notebook") on a free local port."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make browser-deps installs it as root)")
     pytest.importorskip("playwright")
@@ -51,19 +51,20 @@ def lab(tmp_path):
         tmp_path / "stop.ipynb",
     )
     port = _free_port()
+    app_class = "LabApp" if app == "jupyterlab" else "JupyterNotebookApp"
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "jupyterlab",
+            app,
             "--no-browser",
             f"--port={port}",
             "--ip=127.0.0.1",
             f"--ServerApp.token={TOKEN}",
             f"--ServerApp.root_dir={tmp_path}",
             "--allow-root",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+            f"--{app_class}.expose_app_in_browser=True",
+            f"--LabServerApp.workspaces_dir={tmp_path / 'workspaces'}",
             "--LabApp.news_url=",
         ],
         stdout=subprocess.DEVNULL,
@@ -79,7 +80,21 @@ def lab(tmp_path):
             time.sleep(0.3)
     else:
         proc.terminate()
-        pytest.fail("JupyterLab did not start")
+        pytest.fail(f"{app} did not start")
+    return proc, base
+
+
+@pytest.fixture
+def lab(tmp_path):
+    proc, base = _serve(tmp_path, "jupyterlab")
+    yield base
+    proc.terminate()
+    proc.wait(20)
+
+
+@pytest.fixture
+def notebook7(tmp_path):
+    proc, base = _serve(tmp_path, "notebook")
     yield base
     proc.terminate()
     proc.wait(20)
@@ -141,14 +156,24 @@ def test_quickstart_shows_widget_progress_and_dataframe(lab):
 
 
 def test_stop_button_cancels_a_blocking_run(lab):
+    _stop_a_blocking_run(f"{lab}/lab/tree/stop.ipynb?token={TOKEN}")
+
+
+def test_notebook7_shows_progress_and_stop_cancels(notebook7):
+    _stop_a_blocking_run(f"{notebook7}/notebooks/stop.ipynb?token={TOKEN}")
+
+
+def _stop_a_blocking_run(url: str) -> None:
+    """The bar shows while the cell runs; a click on Stop turns it red within seconds."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        _open_and_run_all(page, f"{lab}/lab/tree/stop.ipynb?token={TOKEN}")
+        _open_and_run_all(page, url)
         try:
             stop = page.wait_for_selector(".widget-button:has-text('Stop')", timeout=30_000)
+            page.wait_for_selector(".widget-hprogress .progress-bar-info", timeout=10_000)
         except Exception:
             page.screenshot(path=str(SHOT.with_name("failure.png")))
             raise
