@@ -35,7 +35,11 @@ class MessageQueue:
             self._wait_for_room(timeout)
         self._q.put(msg)
 
-    put_nowait = put
+    def put_nowait(self, msg: Any) -> None:
+        """Queue a message, or raise `queue.Full` at once if the queue is full."""
+        if self._q.qsize() >= self.maxsize:
+            raise queue.Full
+        self._q.put(msg)
 
     def _wait_for_room(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -268,7 +268,12 @@ def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
         run_id=writer.run_id,
         name=run.name,
         db_path=run.db_path,
-        status=run_status(snap.counts, cancelled=cancelled, failed=writer.error is not None),
+        status=run_status(
+            snap.counts,
+            cancelled=cancelled,
+            failed=writer.error is not None,
+            errors=len(snap.errors),
+        ),
         total=snap.total,
         counts=counts,
         elapsed=elapsed,

@@ -159,10 +159,11 @@ class ThreadRunner(_Runner):
     def join(self, timeout: float | None) -> bool:
         """Wait up to `timeout` seconds for the threads; True if all have ended."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for t in self.threads:
+        started = [t for t in self.threads if t.ident is not None]  # Ctrl-C may cut start()
+        for t in started:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             t.join(left)
-        return not any(t.is_alive() for t in self.threads)
+        return not any(t.is_alive() for t in started)
 
 
 class AsyncRunner(_Runner):

@@ -71,12 +71,15 @@ class RunSummary:
         )
 
 
-def run_status(counts: dict[str, int], *, cancelled: bool, failed: bool) -> str:
-    """The run's status from its task counts: failed > cancelled > error > done."""
+def run_status(counts: dict[str, int], *, cancelled: bool, failed: bool, errors: int = 0) -> str:
+    """The run's status: failed > cancelled > error > done.
+
+    `errors` counts recorded errors, including a handler's on a message without a task.
+    """
     if failed:
         return "failed"
     if cancelled:
         return "cancelled"
-    if counts.get("error", 0) or counts.get("handler_errors", 0):
+    if counts.get("error", 0) or errors:
         return "error"
     return "done"

@@ -245,7 +245,6 @@ class SQLiteWriter(threading.Thread):
         task_id = getattr(item, "task_id", None)
         if task_id is None:
             self.stats.add_error(TaskError(None, type(item).__qualname__, what, tb))
-            self.stats.counts["handler_errors"] += 1
             return
         st = self._state(task_id)
         st.handler_failed = True
@@ -452,6 +451,7 @@ class SQLiteWriter(threading.Thread):
             counts,
             cancelled=closing is not None and closing.status == "cancelled",
             failed=self.error is not None,
+            errors=len(self.stats.errors),
         )
         elapsed = time.monotonic() - self.stats.started  # up to the last message applied
         self._conn.execute(

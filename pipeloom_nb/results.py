@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 import pandas as pd
 
@@ -72,10 +71,18 @@ class RunResult:
         """Domain tables (mapping of name to DataFrame, read when asked for)."""
 
     run_id = property(lambda self: self.summary.run_id, doc="The run's id.")
+    name = property(lambda self: self.summary.name, doc="The run's name.")
+    db_path = property(lambda self: self.summary.db_path, doc="The database file.")
     status = property(lambda self: self.summary.status, doc="done, error, cancelled or failed.")
     counts = property(lambda self: self.summary.counts, doc="Tasks per final status.")
+    total = property(lambda self: self.summary.total, doc="Tasks in the run.")
     elapsed = property(lambda self: self.summary.elapsed, doc="Wall-clock seconds.")
+    messages = property(lambda self: self.summary.messages, doc="Messages the writer applied.")
+    workers = property(lambda self: self.summary.workers, doc="Workers the run used.")
     ok = property(lambda self: self.summary.ok, doc="True when every task is done.")
+    tasks_per_second = property(
+        lambda self: self.summary.tasks_per_second, doc="Finished tasks per second."
+    )
 
     @property
     def task_runs(self) -> pd.DataFrame:
@@ -107,6 +114,3 @@ class RunResult:
             f"{s.total} tasks: {counts or 'none'} · {s.elapsed:.2f}s · "
             f"{s.tasks_per_second:,.1f} tasks/s{errors}</div>"
         )
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.summary, name)

@@ -98,6 +98,22 @@ def test_a_message_type_without_handler_is_reported_by_name(db_path):
     assert "no handler for message type" in w.stats.errors[0].message
     assert "Stray" in w.stats.errors[0].message
     assert rows(db_path, "SELECT status FROM pipeline_runs") == [("error",)]
+    assert set(w.stats.counts) <= {"queued", "running", "done", "error", "cancelled", "skipped"}
+
+
+def test_a_malformed_builtin_message_is_a_task_error_not_a_dead_writer(db_path):
+    w = run_writer(db_path, [MsgTaskProgress(1, 1, "two"), MsgTaskProgress(2, 1, 2)])
+    assert w.error is None
+    status = dict(rows(db_path, "SELECT id, status FROM task_runs"))
+    assert status[1] == "error" and "TypeError" in w.stats.errors[0].message
+
+
+def test_put_nowait_raises_full_instead_of_waiting():
+    q = MessageQueue(maxsize=2)
+    q.put_nowait(1)
+    q.put_nowait(2)
+    with pytest.raises(queue.Full):
+        q.put_nowait(3)
 
 
 def test_rollback_in_a_handler_undoes_only_that_message(db_path):
