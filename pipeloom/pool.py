@@ -111,7 +111,7 @@ class PoolRunner(_Runner):
         self._driver.start()
 
     def _forward(self) -> None:
-        put, closed = self.q.put, TaskClosed
+        put, closed, skipped = self.q.put, TaskClosed, TasksCancelled
         try:
             while not self._stop_forwarding.is_set():
                 for data in self.backend.receive(0.05):
@@ -119,6 +119,8 @@ class PoolRunner(_Runner):
                         put(msg)
                         if type(msg) is closed and not msg.retrying:
                             self._forwarded += 1
+                        elif type(msg) is skipped:
+                            self._forwarded += len(msg.task_ids)
         except WriterError:
             self._stop_forwarding.set()
         except Exception as exc:
@@ -183,8 +185,7 @@ class PoolRunner(_Runner):
             return
         exc = fut.exception()
         if exc is None:
-            if fut.result():
-                self._expected += 1  # it sent its TaskClosed; wait for that to be forwarded
+            self._expected += 1  # it sent its TaskClosed, or TasksCancelled if it skipped
             return
         if not self.backend.died(exc):
             self._put_closed(item, exc)

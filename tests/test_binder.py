@@ -56,4 +56,4 @@ def test_a_venv_from_binder_alone_runs_the_notebooks(tmp_path):
         timeout=800,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.count("ran ") == 4
+    assert out.stdout.count("ran ") == len(list((ROOT / "notebooks").glob("*.ipynb")))
