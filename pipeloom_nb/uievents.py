@@ -62,9 +62,11 @@ class _ShellInbox:
         else:  # as the paused reader would: the kernel runs it after this cell, in order
             self.stream._run_callback(self.callback, frames)
 
-    def close(self) -> None:
-        """Give the socket back to the kernel (it then reads what came meanwhile)."""
-        self.stream.on_recv(self.callback, copy=False)
+    def close(self, *_: Any) -> None:
+        """Give the socket back to the kernel (it then reads what came meanwhile); idempotent."""
+        if self.callback is not None:
+            self.stream.on_recv(self.callback, copy=False)
+            self.callback = None
 
 
 def _run_now(result: Any) -> None:
@@ -79,6 +81,16 @@ def _run_now(result: Any) -> None:
     raise RuntimeError("a kernel handler waited; it cannot run while a cell runs")
 
 
+def _close_after_cell(shell: Any, inbox: _ShellInbox) -> None:
+    """Whatever happens in the run, the kernel gets its shell messages back when the cell ends."""
+
+    def once(*_: Any) -> None:
+        inbox.close()
+        shell.events.unregister("post_run_cell", once)
+
+    shell.events.register("post_run_cell", once)
+
+
 def _open_inbox() -> _ShellInbox | None:
     try:
         from IPython import get_ipython
@@ -91,7 +103,9 @@ def _open_inbox() -> _ShellInbox | None:
         stream = manager._shell_channel_to_main.to_stream
         if stream is None or stream._recv_callback is None:
             return None
-        return _ShellInbox(kernel, stream, manager.get_subshell_to_shell_channel_socket(None))
+        inbox = _ShellInbox(kernel, stream, manager.get_subshell_to_shell_channel_socket(None))
+        _close_after_cell(kernel.shell, inbox)
+        return inbox
     except Exception:
         return None
 
