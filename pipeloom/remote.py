@@ -126,13 +126,16 @@ class RemoteQueue:
 
     def flush(self) -> None:
         """Send what is buffered now; raises if a message cannot be pickled."""
-        with self._send_lock:
+        self._send_buffered()
+        if self._error is not None:
+            self._raise_error()
+
+    def _send_buffered(self) -> None:
+        with self._send_lock:  # batches leave in the order they were taken
             with self._lock:
                 buf, self._buf = self._buf, []
             if buf:
                 self._send(dumps_batch(buf))
-        if self._error is not None:
-            self._raise_error()
 
     def _raise_error(self) -> None:
         err, self._error = self._error, None
@@ -142,11 +145,7 @@ class RemoteQueue:
         """Flush from the flusher thread; keep an error for the worker's next put; False if the
         channel is gone."""
         try:
-            with self._send_lock:
-                with self._lock:
-                    buf, self._buf = self._buf, []
-                if buf:
-                    self._send(dumps_batch(buf))
+            self._send_buffered()
         except PicklingFailed as exc:
             self._error = exc
         except (OSError, EOFError):
