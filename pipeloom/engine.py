@@ -7,11 +7,11 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .channel import MessageQueue
+from .clock import utc_now
 from .control import RunClosing, TasksCancelled
 from .db import Synchronous, check_db_path
 from .display import Ticker, choose_display
@@ -255,7 +255,7 @@ def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
                 grace,
             )
         if leftover and writer.error is None:
-            q.put(TasksCancelled(tuple(leftover), datetime.now(UTC).isoformat()))
+            q.put(TasksCancelled(tuple(leftover), utc_now()))
     if writer.error is None and writer.is_alive():
         q.put(RunClosing("cancelled" if cancelled else None))
         q.put(SENTINEL)

@@ -22,10 +22,11 @@ from typing import Any, Protocol
 import cloudpickle
 
 from .channel import MessageQueue
+from .clock import utc_now as _now
 from .control import TaskClosed, TasksCancelled
 from .errors import WriterError
 from .remote import Channel, dumps_worker, run_remote
-from .runner import Item, _now, _Runner, closed_message
+from .runner import Item, _Runner, closed_message
 
 __all__ = ["Backend", "PoolRunner"]
 

@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 import cloudpickle
 
+from .clock import utc_now as _now
 from .control import TasksCancelled
 from .errors import ConfigError
-from .runner import Item, _now, closed_message, is_async_worker, retry_delay
+from .runner import Item, closed_message, is_async_worker, retry_delay
 
 __all__ = [
     "CancelFlag",

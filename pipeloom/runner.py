@@ -8,15 +8,17 @@ worker that raises is recorded as `error` with its traceback, or retried.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import inspect
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from .channel import MessageQueue
+from .clock import utc_now as _now
 from .control import TaskClosed, TasksCancelled
 from .errors import ConfigError, WriterError
 
@@ -30,10 +32,6 @@ __all__ = [
 ]
 
 Item = tuple[Any, Any, str]  # (task, task_id, name)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def is_async_worker(fn: Callable[..., Any]) -> bool:
@@ -83,20 +81,23 @@ class _Runner:
         self.workers = workers
         self.retries = retries
         self.backoff = backoff
-        self._it = iter(items)
+        self._todo = collections.deque(items)
         self._lock = threading.Lock()
         self.in_flight: dict[Any, Item] = {}
         self.finished = threading.Event()
         """Set when every worker has stopped taking tasks."""
 
     def _next(self) -> Item | None:
-        with self._lock:
-            if self.q.cancelled.is_set():
-                return None
-            item = next(self._it, None)
-            if item is not None:
-                self.in_flight[item[1]] = item
-            return item
+        # deque.popleft is atomic: workers take tasks without a lock, which under the GIL
+        # would make them queue behind a thread preempted while holding it.
+        if self.q.cancelled.is_set():
+            return None
+        try:
+            item = self._todo.popleft()
+        except IndexError:
+            return None
+        self.in_flight[item[1]] = item
+        return item
 
     _closed = staticmethod(closed_message)
 
@@ -105,10 +106,11 @@ class _Runner:
 
     def not_started(self) -> list[Item]:
         """Take the tasks no worker has started (call after cancelling)."""
-        with self._lock:
-            rest = list(self._it)
-            self._it = iter(())
-            return rest
+        rest = []
+        with contextlib.suppress(IndexError):
+            while True:
+                rest.append(self._todo.popleft())
+        return rest
 
 
 class ThreadRunner(_Runner):

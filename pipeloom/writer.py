@@ -16,11 +16,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from . import db as dbmod
 from .channel import MessageQueue
+from .clock import utc_now as _now
 from .control import RunClosing, TaskClosed, TasksCancelled
 from .handlers import Handler, HandlerRegistry, Schema, apply_schema
 from .messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
@@ -44,10 +44,6 @@ ON CONFLICT(run_id, id) DO UPDATE SET
 
 class UnhandledMessage(LookupError):
     """A message type with no handler: reported as an error, never dropped silently."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 class SQLiteWriter(threading.Thread):

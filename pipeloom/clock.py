@@ -1,0 +1,26 @@
+"""Timestamps for task rows: ISO 8601 in UTC, cheap enough to take twice per tiny task."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+__all__ = ["utc_now"]
+
+_second: tuple[int, str] = (-1, "")
+
+
+def utc_now() -> str:
+    """Now as `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, like `datetime.now(UTC).isoformat()`.
+
+    The date-and-seconds prefix is formatted once per second and reused, which makes this
+    several times cheaper than `datetime`; it is safe across threads (one tuple swap).
+    """
+    global _second
+    ns = time.time_ns()
+    sec, micro = divmod(ns // 1000, 1_000_000)
+    cached = _second
+    if cached[0] != sec:
+        prefix = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        cached = _second = (sec, prefix)
+    return f"{cached[1]}.{micro:06d}+00:00"
