@@ -228,13 +228,16 @@ def _drive(run: _Run, runner: Any, grace: float):
 def _wait(run: _Run, runner: Any) -> bool:
     """Block until the runner ends; True if the run was cancelled.
 
-    A display with an `idle(seconds)` method waits through it (a notebook's, to handle
-    clicks on its Stop button meanwhile).
+    A display with an `idle(seconds, until)` method waits through it (a notebook's, to
+    handle clicks on its Stop button meanwhile).
     """
     idle = getattr(run.display, "idle", None)
-    while not runner.finished.wait(0 if idle else 0.05):
-        if idle is not None:
-            idle(0.05)
+    finished = runner.finished
+    while not finished.is_set():
+        if idle is None:
+            finished.wait(0.05)
+        else:
+            idle(0.05, finished)
         if run.q.cancelled.is_set():
             return True
         if run.writer.error is not None or not run.writer.is_alive():

@@ -26,6 +26,9 @@ __all__ = ["UiEvents"]
 HANDLED_NOW = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request"})
 """Widget traffic: clicks and state (`comm_*`), and the widget manager's first question."""
 
+SLICE = 0.01
+"""Seconds between checks, while waiting, that the run has ended."""
+
 
 class _ShellInbox:
     """The main thread's end of ipykernel 7's shell routing, read here while a run lasts.
@@ -41,13 +44,20 @@ class _ShellInbox:
         self.callback = stream._recv_callback
         stream.stop_on_recv()
 
-    def handle_pending(self, timeout: float) -> None:
-        """Wait up to `timeout` seconds for shell messages; handle all that are queued."""
+    def handle_pending(self, timeout: float, until: threading.Event | None = None) -> None:
+        """Handle shell messages as they come for up to `timeout` seconds, or until `until`.
+
+        The socket is polled in slices of `SLICE` seconds so the run's end is noticed at once.
+        """
         socket = self.stream.socket
-        if not socket.poll(int(timeout * 1000)):
-            return
-        while socket.poll(0):
-            self._handle(socket.recv_multipart(copy=False))
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if socket.poll(max(0, int(min(left, SLICE) * 1000))):
+                while socket.poll(0):
+                    self._handle(socket.recv_multipart(copy=False))
+            if left <= SLICE or (until is not None and until.is_set()):
+                return
 
     def _handle(self, frames: list[Any]) -> None:
         session = self.kernel.session
@@ -117,16 +127,17 @@ class UiEvents:
         self._inbox: _ShellInbox | None = None
         self._opened = False
 
-    def wait(self, seconds: float) -> None:
-        """Wait `seconds` (0: do not wait), handling widget messages meanwhile if possible."""
+    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
+        """Wait `seconds` (0: do not wait) or until `until` is set, handling widget messages."""
         if not self._opened:
             self._opened = True
             self._inbox = _open_inbox()
-        if self._inbox is None:
-            if seconds > 0:
-                time.sleep(seconds)
-            return
-        self._inbox.handle_pending(seconds)
+        if self._inbox is not None:
+            self._inbox.handle_pending(seconds, until)
+        elif until is not None:
+            until.wait(seconds)
+        elif seconds > 0:
+            time.sleep(seconds)
 
     def close(self) -> None:
         """Hand the shell messages back to the kernel."""

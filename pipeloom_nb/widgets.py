@@ -105,11 +105,11 @@ class WidgetDisplay:
             self.errors.layout.display = None
             self.errors.value = _errors_html(s)
 
-    def idle(self, seconds: float) -> None:
-        """Wait while the run goes on, letting the kernel deliver a click on Stop."""
+    def idle(self, seconds: float, until: threading.Event | None = None) -> None:
+        """Wait up to `seconds` or until `until` is set, letting a click on Stop through."""
         if self._ui is None:
             self._ui = UiEvents()
-        self._ui.wait(seconds)
+        self._ui.wait(seconds, until)
 
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
         """Final state: green when all done, red otherwise; bars hidden, Stop disabled."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
 from pipeloom.stats import BarState, StatsSnapshot
@@ -90,3 +91,11 @@ def test_redraws_are_throttled_whatever_the_message_rate(db_path):
     assert summary.messages >= 100_000
     # one redraw at start, about 10 a second while running, one at the end
     assert d.redraws <= 2 + 12 * summary.elapsed
+
+
+def test_idle_returns_when_the_run_ends_not_after_its_full_wait():
+    display, ended = WidgetDisplay(), threading.Event()
+    threading.Timer(0.1, ended.set).start()
+    t0 = time.monotonic()
+    display.idle(30, ended)
+    assert ended.is_set() and time.monotonic() - t0 < 10
