@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import growth
 from benchmarks.executors import overhead, speedup
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
 
@@ -336,6 +337,7 @@ def main(argv: list[str] | None = None) -> dict:
         tqdm_ = analyst_thread_map(tmp, b["rows"])
         f_ = speedup(tmp, 24 // min(f, 8))
         g = overhead(tmp, 1000 // f)
+        sweeps = growth.sweeps(tmp, f, repeat=1 if args.quick else 2)
     res = {
         "machine": {
             "python": platform.python_version(),
@@ -363,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict:
         "E": {**e, "cost": 1 - e["rate_on"] / e["rate_off"], "target_cost": 0.10},
         "F": f_,
         "G": g,
+        "growth": sweeps,
     }
     write(res, args.out)
     return res
@@ -403,8 +406,10 @@ def write(res: dict, out: Path) -> None:
     ]
     m = res["machine"]
     head = f"Python {m['python']}, {m['cpus']} CPUs, SQLite {m['sqlite']}, {m['platform']}\n\n"
-    (out / "results.md").write_text(head + "\n".join(lines) + "\n")
-    print(head + "\n".join(lines))
+    text = head + "\n".join(lines) + "\n\n## How cost grows\n\n" + growth.table(res["growth"])
+    (out / "results.md").write_text(text + "\n")
+    growth.plot(res["growth"], out / "growth.png")
+    print(text)
 
 
 if __name__ == "__main__":
