@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOT = ROOT / "docs" / "img" / "widget-progress.png"
+SHOT = ROOT / "test-artifacts" / "widget-progress.png"
+"""What the user sees (docs/img/widget-progress.png is a copy of one); never a tracked file."""
 TOKEN = "pipeloom-test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
