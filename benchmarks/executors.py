@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
+from benchmarks.common import run_tasks
+from pipeloom import MsgTaskProgress, TaskDef
 
 
 def transform(task: TaskDef, q: Any) -> None:
@@ -28,15 +29,7 @@ def nothing(task: TaskDef, q: Any) -> None:
 
 def _timed(db: Path, n: int, fn: Any, executor: Any, workers: int) -> float:
     t0 = time.perf_counter()
-    s = run_pipeline(
-        db,
-        [TaskDef(i, "t") for i in range(n)],
-        workers=workers,
-        worker_fn=fn,
-        executor=executor,
-        progress=False,
-    )
-    assert s.status == "done", s
+    run_tasks(db, n, fn, workers, executor)
     return time.perf_counter() - t0
 
 

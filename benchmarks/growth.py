@@ -5,29 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
+from benchmarks.common import fresh_db, run_tasks
+from pipeloom import MsgTaskProgress, TaskDef
 
 MESSAGES = 100_000
 """Messages (progress + one closing message per task) in each run of the sweeps."""
 
 
-def _run(db: Path, workers: int, tasks: int, per_task: int, repeat: int) -> dict:
+def _run(tmp: Path, workers: int, tasks: int, per_task: int, repeat: int) -> dict:
     def worker(task: TaskDef, q: Any) -> None:
         for step in range(1, per_task + 1):
             q.put(MsgTaskProgress(task.task_id, step, per_task))
 
-    best = None
-    for _ in range(repeat):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        s = run_pipeline(
-            db,
-            [TaskDef(i, "t") for i in range(tasks)],
-            workers=workers,
-            worker_fn=worker,
-            progress=False,
-        )
-        best = s.elapsed if best is None else min(best, s.elapsed)
+    best = min(
+        run_tasks(fresh_db(tmp, "growth"), tasks, worker, workers).elapsed for _ in range(repeat)
+    )
     return {
         "workers": workers,
         "tasks": tasks,
@@ -41,12 +33,11 @@ def _run(db: Path, workers: int, tasks: int, per_task: int, repeat: int) -> dict
 
 def sweeps(tmp: Path, scale: int = 1, repeat: int = 2) -> dict[str, list[dict]]:
     """Three sweeps around 4 workers x 10 messages per task; `scale` divides every size."""
-    db = tmp / "growth.db"
     n = MESSAGES // scale
     return {
-        "workers": [_run(db, w, n // 11, 10, repeat) for w in (1, 2, 4, 8, 16)],
-        "per_task": [_run(db, 4, n // (k + 1), k, repeat) for k in (0, 1, 10, 100, 1000)],
-        "tasks": [_run(db, 4, t // scale, 10, repeat) for t in (1_000, 10_000, 100_000)],
+        "workers": [_run(tmp, w, n // 11, 10, repeat) for w in (1, 2, 4, 8, 16)],
+        "per_task": [_run(tmp, 4, n // (k + 1), k, repeat) for k in (0, 1, 10, 100, 1000)],
+        "tasks": [_run(tmp, 4, t // scale, 10, repeat) for t in (1_000, 10_000, 100_000)],
     }
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import growth
+from benchmarks.common import fresh_db, run_tasks
 from benchmarks.executors import overhead, speedup
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
 
@@ -53,13 +54,6 @@ UPSERT = (
     "INSERT INTO rows(k, a, b) VALUES (?, ?, ?) "
     "ON CONFLICT(k) DO UPDATE SET a=excluded.a, b=excluded.b"
 )
-
-
-def fresh_db(tmp: Path, name: str) -> Path:
-    path = tmp / f"{name}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return path
 
 
 def raw_conn(path: Path) -> sqlite3.Connection:
@@ -158,13 +152,7 @@ def scenario_b(tmp: Path, n_msgs: int, rows_per: int = 1000) -> dict:
 
 def scenario_c(tmp: Path, n_tasks: int) -> dict:
     """Tiny tasks whose worker sends nothing."""
-    s = run_pipeline(
-        fresh_db(tmp, "c"),
-        [TaskDef(i, "t") for i in range(n_tasks)],
-        workers=WORKERS,
-        worker_fn=lambda t, q: None,
-        progress=False,
-    )
+    s = run_tasks(fresh_db(tmp, "c"), n_tasks, lambda t, q: None, WORKERS)
     return {"tasks": n_tasks, "seconds": s.elapsed, "rate": n_tasks / s.elapsed}
 
 
