@@ -82,7 +82,6 @@ class _Runner:
         self.retries = retries
         self.backoff = backoff
         self._todo = collections.deque(items)
-        self._lock = threading.Lock()
         self.in_flight: dict[Any, Item] = {}
         self.finished = threading.Event()
         """Set when every worker has stopped taking tasks."""
@@ -121,6 +120,7 @@ class ThreadRunner(_Runner):
     def start(self) -> None:
         """Start the worker threads."""
         self._alive = self.workers
+        self._alive_lock = threading.Lock()
         self.threads = [
             threading.Thread(target=self._loop, name=f"pipeloom-worker-{i}", daemon=True)
             for i in range(self.workers)
@@ -136,7 +136,7 @@ class ThreadRunner(_Runner):
         except WriterError:
             return  # the engine reports the writer's failure
         finally:
-            with self._lock:
+            with self._alive_lock:
                 self._alive -= 1
                 if self._alive == 0:
                     self.finished.set()
