@@ -16,15 +16,17 @@ def fresh_db(tmp: Path, name: str) -> Path:
     return path
 
 
-def run_tasks(db: Path, n: int, fn: Any, workers: int, executor: Any = "threads") -> RunSummary:
-    """Run `fn` over tasks 0..n-1 without a display; fails loudly if any task did not end done."""
+def run_tasks(
+    db: Path, n: int, fn: Any, workers: int, executor: Any = "threads", **options: Any
+) -> RunSummary:
+    """Run `fn` over tasks 0..n-1 (no display unless `progress=` is given); all must end done."""
     s = run_pipeline(
         db,
-        [TaskDef(i, "t") for i in range(n)],
+        [TaskDef(i, f"t{i}") for i in range(n)],
         workers=workers,
         worker_fn=fn,
         executor=executor,
-        progress=False,
+        **{"progress": False, **options},
     )
     assert s.status == "done", s
     return s

@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks import growth
 from benchmarks.common import fresh_db, run_tasks
 from benchmarks.executors import overhead, speedup
-from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
+from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 
 OUT = Path(__file__).parent / "results"
 WORKERS = 4
@@ -113,13 +113,7 @@ def scenario_a(tmp: Path, n_tasks: int, k: int) -> dict:
             q.put(MsgTaskProgress(task.task_id, step, k, "step"))
         q.put(MsgTaskFinished(task.task_id, "done", "t"))
 
-    s = run_pipeline(
-        fresh_db(tmp, "a"),
-        [TaskDef(i, f"t{i}") for i in range(n_tasks)],
-        workers=WORKERS,
-        worker_fn=worker,
-        progress=False,
-    )
+    s = run_tasks(fresh_db(tmp, "a"), n_tasks, worker, WORKERS)
     return {"messages": s.messages, "seconds": s.elapsed, "rate": s.messages / s.elapsed}
 
 
@@ -137,14 +131,8 @@ def scenario_b(tmp: Path, n_msgs: int, rows_per: int = 1000) -> dict:
     def worker(task, q):
         q.put(MsgRows(ready[task.task_id]))
 
-    s = run_pipeline(
-        fresh_db(tmp, "b"),
-        [TaskDef(i, f"t{i}") for i in range(n_msgs)],
-        workers=WORKERS,
-        worker_fn=worker,
-        handlers={MsgRows: upsert_rows},
-        schema=SCHEMA,
-        progress=False,
+    s = run_tasks(
+        fresh_db(tmp, "b"), n_msgs, worker, WORKERS, handlers={MsgRows: upsert_rows}, schema=SCHEMA
     )
     rows = n_msgs * rows_per
     return {"rows": rows, "seconds": s.elapsed, "rate": rows / s.elapsed}
@@ -195,27 +183,15 @@ def scenario_e(tmp: Path, n_tasks: int, k: int) -> dict:
         for step in range(1, k + 1):
             q.put(MsgTaskProgress(task.task_id, step, k, f"step {step}"))
 
-    tasks = [TaskDef(i, f"t{i}") for i in range(n_tasks)]
     offs, ons = [], []
     for _ in range(REPEAT):  # alternating, so drift on a shared machine hits both alike
-        offs.append(
-            run_pipeline(
-                fresh_db(tmp, "e0"), tasks, workers=WORKERS, worker_fn=worker, progress=False
-            )
-        )
-        display = WidgetDisplay()
-        changes = [0]
-        ons.append(
-            run_pipeline(
-                fresh_db(tmp, "e1"),
-                tasks,
-                workers=WORKERS,
-                worker_fn=worker,
-                progress=_Counting(display, changes),
-            )
-        )
+        offs.append(run_tasks(fresh_db(tmp, "e0"), n_tasks, worker, WORKERS))
+        display, changes = WidgetDisplay(), [0]
+        shown = _Counting(display, changes)
+        on = run_tasks(fresh_db(tmp, "e1"), n_tasks, worker, WORKERS, progress=shown)
+        ons.append((on, display, changes))
     off = min(offs, key=lambda s: s.elapsed)
-    on = min(ons, key=lambda s: s.elapsed)
+    on, display, changes = min(ons, key=lambda run: run[0].elapsed)  # counts from that run
     return {
         "messages": on.messages,
         "rate_off": off.messages / off.elapsed,
