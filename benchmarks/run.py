@@ -209,8 +209,8 @@ class _Counting:
     def __init__(self, display, counter):
         self.display, self.counter = display, counter
 
-    def start(self, snapshot, *, name, workers):
-        self.display.start(snapshot, name=name, workers=workers)
+    def start(self, snapshot, *, name, workers, cancel):
+        self.display.start(snapshot, name=name, workers=workers, cancel=cancel)
         for widget in _all_widgets(self.display.widget):
             widget.observe(self._count)
 
@@ -219,6 +219,9 @@ class _Counting:
 
     def update(self, snapshot):
         self.display.update(snapshot)
+
+    def wait(self, seconds, until=None):
+        self.display.wait(seconds, until)
 
     def finish(self, snapshot, summary):
         self.display.finish(snapshot, summary)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from .engine import run_pipeline
-from .errors import ConfigError, PipelineError, WriterError
-from .handlers import HandlerRegistry
+from .errors import (
+    ConfigError,
+    NoSuchTable,
+    PicklingFailed,
+    PipelineError,
+    UnhandledMessage,
+    WriterError,
+)
+from .execution.queue import MessageQueue, WorkerQueue
 from .messages import (
     SENTINEL,
     Msg,
@@ -15,28 +22,39 @@ from .messages import (
     MsgTaskStarted,
     TaskDef,
 )
+from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging
+from .store.handlers import HandlerRegistry
+from .store.writer import SQLiteWriter
 from .summary import RunSummary
-from .writer import SQLiteWriter
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SENTINEL",
     "ConfigError",
+    "Display",
     "HandlerRegistry",
+    "MessageQueue",
     "Msg",
     "MsgTaskFinish",
     "MsgTaskFinished",
     "MsgTaskProgress",
     "MsgTaskStart",
     "MsgTaskStarted",
+    "NoSuchTable",
+    "PicklingFailed",
     "PipelineError",
     "RunSummary",
     "SQLiteWriter",
+    "StatsSnapshot",
     "TaskDef",
+    "TaskError",
+    "UnhandledMessage",
+    "WorkerQueue",
     "WriterError",
     "__version__",
+    "choose_display",
     "run_pipeline",
     "setup_logging",
 ]

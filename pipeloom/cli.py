@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-from . import db as dbmod
 from .demo import demo_tasks
 from .engine import run_pipeline
 from .errors import PipelineError
 from .rlog import get_console, setup_logging
+from .store import connection
+from .store.tables import init_schema
 
 app = typer.Typer(
     help="Threaded pipelines with one SQLite writer.", no_args_is_help=True, add_completion=False
@@ -104,10 +105,10 @@ def status(
 def init_db(db: DbOpt = Path("pipeloom.db"), no_wal: bool = False) -> None:
     """Create pipeloom's tables in a database."""
     try:
-        conn = dbmod.connect(db, wal=not no_wal)
+        conn = connection.connect(db, wal=not no_wal)
     except PipelineError as exc:
         _fail(str(exc))
-    dbmod.init_schema(conn, store_task_status=True)
+    init_schema(conn, store_task_status=True)
     conn.close()
     typer.echo(f"initialised {db}")
 
@@ -146,7 +147,7 @@ def _call_target(target: str, kwargs: dict[str, str]) -> dict[str, Any]:
 
 def _recent_runs(db: Path, n: int) -> list[dict[str, Any]]:
     try:
-        conn = dbmod.connect_readonly(db)
+        conn = connection.connect_readonly(db)
     except PipelineError as exc:
         _fail(str(exc))
     conn.row_factory = sqlite3.Row

@@ -1,174 +1,27 @@
-"""SQLite connections, pragmas and pipeloom's own tables.
-
-The writer thread opens the only read-write connection; readers use `connect_readonly`.
-"""
+"""pipeloom 0.0.7's import path for connections and schema; they live in `pipeloom.store`."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-from typing import Literal
-
-from .errors import ConfigError
+from .store.connection import (
+    MEMORY,
+    Synchronous,
+    WriterConnection,
+    check_db_path,
+    connect,
+    connect_readonly,
+    quote_identifier,
+    wal_checkpoint,
+)
+from .store.tables import init_schema
 
 __all__ = [
     "MEMORY",
+    "Synchronous",
     "WriterConnection",
+    "check_db_path",
     "connect",
     "connect_readonly",
     "init_schema",
     "quote_identifier",
     "wal_checkpoint",
 ]
-
-MEMORY = ":memory:"
-Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
-
-_TASK_RUNS = """
-CREATE TABLE IF NOT EXISTS task_runs (
-  run_id      INTEGER NOT NULL DEFAULT 0,
-  id          NOT NULL,
-  name        TEXT NOT NULL,
-  status      TEXT NOT NULL,            -- queued|running|done|error|cancelled
-  progress    REAL NOT NULL DEFAULT 0.0,
-  message     TEXT,
-  started_at  TEXT,
-  finished_at TEXT,
-  result      TEXT,
-  error       TEXT,
-  attempts    INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (run_id, id)
-);
-CREATE INDEX IF NOT EXISTS idx_task_runs_status ON task_runs(status);
-CREATE INDEX IF NOT EXISTS idx_task_runs_id ON task_runs(id);
-"""
-
-_PIPELINE_RUNS = """
-CREATE TABLE IF NOT EXISTS pipeline_runs (
-  run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
-  name        TEXT NOT NULL,
-  status      TEXT NOT NULL,            -- running|done|error|cancelled|failed
-  started_at  TEXT NOT NULL,
-  finished_at TEXT,
-  workers     INTEGER,
-  tasks       INTEGER NOT NULL DEFAULT 0,
-  done        INTEGER NOT NULL DEFAULT 0,
-  errors      INTEGER NOT NULL DEFAULT 0,
-  cancelled   INTEGER NOT NULL DEFAULT 0,
-  skipped     INTEGER NOT NULL DEFAULT 0,
-  elapsed_s   REAL,
-  params      TEXT
-);
-"""
-
-
-class WriterConnection(sqlite3.Connection):
-    """The writer's connection: `commit()` inside a batch is deferred to the group commit.
-
-    Handlers written for pipeloom call `conn.commit()` after each message; here that
-    keeps working without breaking batching or per-message atomicity. `rollback()` inside
-    a handler undoes only that message's effects.
-    """
-
-    in_batch: bool = False
-    savepoint: str | None = None
-
-    def commit(self) -> None:
-        """Commit now, or at the end of the current batch when called from a handler."""
-        if not self.in_batch:
-            super().commit()
-
-    def rollback(self) -> None:
-        """Roll back the current message when called from a handler, else the transaction."""
-        if self.in_batch and self.savepoint:
-            self.execute(f"ROLLBACK TO {self.savepoint}")
-        else:
-            super().rollback()
-
-
-def check_db_path(db_path: str | Path) -> str:
-    """Return `db_path` as a string, or raise ConfigError if it cannot hold a database."""
-    text = str(db_path)
-    if text == MEMORY or text.startswith("file:"):
-        return text
-    path = Path(text)
-    if path.is_dir():
-        raise ConfigError(f"db_path {text!r} is a directory, not a database file")
-    if not path.parent.exists():
-        raise ConfigError(f"db_path {text!r}: folder {str(path.parent)!r} does not exist")
-    return text
-
-
-def connect(
-    db_path: str | Path,
-    *,
-    wal: bool = True,
-    synchronous: Synchronous = "NORMAL",
-    factory: type[sqlite3.Connection] = sqlite3.Connection,
-) -> sqlite3.Connection:
-    """Open a configured read-write connection (call it in the thread that will use it)."""
-    text = check_db_path(db_path)
-    try:
-        conn = sqlite3.connect(
-            text, timeout=60, factory=factory, uri=text.startswith("file:"), isolation_level=None
-        )
-        if text == MEMORY:
-            conn.execute("PRAGMA journal_mode=MEMORY")
-        else:
-            conn.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
-    except sqlite3.Error as exc:
-        raise ConfigError(f"cannot open database {text!r}: {exc}") from exc
-    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ConfigError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA temp_store=MEMORY")
-    conn.execute("PRAGMA cache_size=-100000")
-    conn.execute("PRAGMA wal_autocheckpoint=1000")
-    return conn
-
-
-def connect_readonly(db_path: str | Path) -> sqlite3.Connection:
-    """Open a read-only connection that never blocks the writer (WAL readers see a snapshot)."""
-    text = check_db_path(db_path)
-    if text == MEMORY:
-        raise ConfigError("a ':memory:' database is private to its writer; use a file path")
-    if not Path(text).exists():
-        raise ConfigError(f"database {text!r} does not exist yet")
-    uri = f"{Path(text).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA query_only=ON")
-    return conn
-
-
-def init_schema(conn: sqlite3.Connection, *, store_task_status: bool = True) -> None:
-    """Create `pipeline_runs`, and `task_runs` when task status is stored."""
-    conn.executescript(_PIPELINE_RUNS + (_TASK_RUNS if store_task_status else ""))
-    _upgrade_legacy_task_runs(conn)
-
-
-def _upgrade_legacy_task_runs(conn: sqlite3.Connection) -> None:
-    """Refuse a `task_runs` table from an older layout rather than misreading it."""
-    cols = {row[1] for row in conn.execute("PRAGMA table_info(task_runs)")}
-    if cols and "run_id" not in cols:
-        raise ConfigError(
-            "this database has a task_runs table without run history (pipeloom 0.0.x); "
-            "rename it (ALTER TABLE task_runs RENAME TO task_runs_old) or use a new file"
-        )
-
-
-def wal_checkpoint(
-    conn: sqlite3.Connection,
-    mode: Literal["PASSIVE", "FULL", "RESTART", "TRUNCATE"] = "TRUNCATE",
-) -> None:
-    """Commit, then checkpoint the WAL into the main file (TRUNCATE empties the -wal file)."""
-    if conn.in_transaction:
-        conn.commit()
-    conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-
-
-def quote_identifier(name: str) -> str:
-    """Quote a table or column name for SQL; reject names SQLite cannot store."""
-    if not isinstance(name, str) or not name or "\x00" in name:
-        raise ConfigError(f"invalid SQL identifier: {name!r}")
-    return '"' + name.replace('"', '""') + '"'

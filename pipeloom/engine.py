@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .channel import MessageQueue
+from .checks import check_unique, check_workers, task_key
 from .clock import utc_now
 from .control import RunClosing, TasksCancelled
-from .db import Synchronous, check_db_path
-from .display import Ticker, choose_display
 from .errors import ConfigError, WriterError
-from .executors import make_backend
-from .handlers import Handler, HandlerRegistry, Schema
+from .execution.attempt import RetryPolicy
+from .execution.coroutines import is_async_worker, use_current_loop
+from .execution.executors import make_backend, make_runner
+from .execution.queue import MessageQueue
+from .execution.remote import dumps_worker
 from .messages import SENTINEL
-from .remote import dumps_worker
-from .runner import is_async_worker, make_runner, use_current_loop
-from .stats import RunStats
-from .summary import RunSummary, run_status
-from .writer import SQLiteWriter
+from .progress.display import Display, choose_display
+from .progress.snapshot import RunStats
+from .progress.ticker import Ticker
+from .store.connection import Synchronous, check_db_path
+from .store.handlers import Handler, HandlerRegistry, Schema
+from .store.writer import SQLiteWriter
+from .summary import RunSummary
 
 __all__ = ["default_worker", "run_pipeline", "task_key"]
 
@@ -37,39 +39,6 @@ def default_worker(task: Any, q: Any) -> None:
     demo_worker(task, q)
 
 
-_MISSING = object()
-
-
-def task_key(task: Any) -> tuple[Any, str]:
-    """(task_id, name) of a task: an object with `task_id` (and `name`), or a mapping."""
-    task_id = getattr(task, "task_id", _MISSING)
-    if task_id is not _MISSING:
-        name = getattr(task, "name", None)
-    elif isinstance(task, Mapping) and "task_id" in task:
-        task_id, name = task["task_id"], task.get("name")
-    else:
-        raise ConfigError(f"task {task!r} has no task_id attribute or 'task_id' key")
-    if task_id is None or not isinstance(task_id, int | str):
-        raise ConfigError(f"task_id must be an int or a str, not {task_id!r}")
-    return task_id, str(task_id) if name is None else str(name)
-
-
-def _check_unique(keys: list[tuple[Any, str]]) -> None:
-    seen: set[Any] = set()
-    dupes = [k for k, _ in keys if k in seen or seen.add(k)]
-    if dupes:
-        shown = ", ".join(repr(d) for d in dupes[:5])
-        raise ConfigError(f"duplicate task ids: {shown}" + (" ..." if len(dupes) > 5 else ""))
-
-
-def _check_workers(workers: int | None) -> int:
-    if workers is None:
-        return min(32, (os.cpu_count() or 1) + 4)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
-    return workers
-
-
 @dataclass
 class _Run:
     """One run's moving parts, so the steps below stay short."""
@@ -77,7 +46,7 @@ class _Run:
     q: MessageQueue
     stats: RunStats
     writer: SQLiteWriter
-    display: Any
+    display: Display
     ticker: Ticker
     name: str
     db_path: str
@@ -126,18 +95,18 @@ def run_pipeline(
     if not callable(worker_fn):
         raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
     if workers is not None:
-        _check_workers(workers)
+        check_workers(workers)
     if retries < 0:
         raise ConfigError(f"retries must be >= 0, not {retries!r}")
     backend, pool_workers = make_backend(executor, workers)
-    n_workers = pool_workers or _check_workers(workers)
+    n_workers = pool_workers or check_workers(workers)
     payload = None if backend is None else dumps_worker(worker_fn)
     if backend is None and is_async_worker(worker_fn):
         use_current_loop(async_loop)
     db_text = check_db_path(db_path)
     all_tasks = list(tasks)
     keys = [task_key(t) for t in all_tasks]
-    _check_unique(keys)
+    check_unique(keys)
     registry = handlers if isinstance(handlers, HandlerRegistry) else HandlerRegistry(handlers)
     run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
 
@@ -169,11 +138,11 @@ def run_pipeline(
         items,
         run.q,
         n_workers,
-        async_loop,
-        backend,
+        policy=RetryPolicy(retries, retry_backoff),
+        async_loop=async_loop,
+        backend=backend,
         payload=payload,
-        retries=retries,
-        backoff=retry_backoff,
+        wait=run.display.wait,
     )
     return _drive(run, runner, cancel_grace)
 
@@ -204,10 +173,11 @@ def _drive(run: _Run, runner: Any, grace: float):
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
     interrupted = cancelled = False
     try:
-        run.display.start(run.stats.snapshot(), name=run.name, workers=run.workers)
+        run.display.start(
+            run.stats.snapshot(), name=run.name, workers=run.workers, cancel=run.q.cancelled
+        )
         run.ticker.start()
-        if getattr(runner, "blocking", False):
-            runner.idle = getattr(run.display, "idle", None)
+        if runner.blocking:
             runner.run_here()
             cancelled = run.q.cancelled.is_set() or run.writer.error is not None
         else:
@@ -228,16 +198,11 @@ def _drive(run: _Run, runner: Any, grace: float):
 def _wait(run: _Run, runner: Any) -> bool:
     """Block until the runner ends; True if the run was cancelled.
 
-    A display with an `idle(seconds, until)` method waits through it (a notebook's, to
-    handle clicks on its Stop button meanwhile).
+    The display does the waiting (a notebook's handles clicks on its Stop button meanwhile).
     """
-    idle = getattr(run.display, "idle", None)
-    finished = runner.finished
+    wait, finished = run.display.wait, runner.finished
     while not finished.is_set():
-        if idle is None:
-            finished.wait(0.05)
-        else:
-            idle(0.05, finished)
+        wait(0.05, finished)
         if run.q.cancelled.is_set():
             return True
         if run.writer.error is not None or not run.writer.is_alive():
@@ -265,21 +230,15 @@ def _close(run: _Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
     _join_writer(writer)
     run.ticker.stop()
     snap = run.stats.snapshot()
-    elapsed = snap.elapsed  # until the writer committed the last message and closed
     counts = {k: v for k, v in snap.counts.items() if k != "running" and k != "queued" and v}
     summary = RunSummary(
         run_id=writer.run_id,
         name=run.name,
         db_path=run.db_path,
-        status=run_status(
-            snap.counts,
-            cancelled=cancelled,
-            failed=writer.error is not None,
-            errors=len(snap.errors),
-        ),
+        status=writer.status or "failed",
         total=snap.total,
         counts=counts,
-        elapsed=elapsed,
+        elapsed=snap.elapsed,
         messages=snap.messages,
         errors=snap.errors,
         workers=run.workers,

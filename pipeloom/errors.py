@@ -1,8 +1,16 @@
-"""Exceptions raised by pipeloom."""
+"""Every exception pipeloom raises on purpose: one hierarchy under `PipelineError`."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "PipelineError", "WriterError"]
+__all__ = [
+    "ConfigError",
+    "MagicUsageError",
+    "NoSuchTable",
+    "PicklingFailed",
+    "PipelineError",
+    "UnhandledMessage",
+    "WriterError",
+]
 
 
 class PipelineError(Exception):
@@ -13,5 +21,24 @@ class ConfigError(PipelineError, ValueError):
     """A run was asked for with arguments that cannot work; raised before any work starts."""
 
 
+class PicklingFailed(ConfigError):
+    """A worker, task or message could not be sent to or from another process."""
+
+
 class WriterError(PipelineError, RuntimeError):
     """The writer thread failed (a disk error, say); the run was stopped."""
+
+
+class UnhandledMessage(PipelineError, LookupError):
+    """A message type with no handler: that message's task fails; it is never dropped."""
+
+
+class NoSuchTable(PipelineError, KeyError):
+    """A table asked for by name is not in the database."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class MagicUsageError(PipelineError):
+    """Bad `%pipeloom` arguments: shown as a usage message, not a traceback."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from .stats import TaskError
+from .progress.snapshot import TaskError
 
 __all__ = ["RunSummary", "run_status"]
 
@@ -34,8 +33,6 @@ class RunSummary:
     """Failed tasks (and failed handlers), with tracebacks."""
     workers: int = 0
     """Worker threads (or concurrent coroutines)."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Anything a front end wants to carry along."""
 
     @property
     def ok(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from .handle import RunHandle
 from .loom import Loom
 from .results import RunResult
-from .widgets import WidgetDisplay
+from .widget import WidgetDisplay
 
 __version__ = "0.1.0"
 

@@ -16,11 +16,8 @@ __all__ = ["RunHandle"]
 class RunHandle:
     """Wait for, cancel, or await a run that started with `Loom.start`."""
 
-    def __init__(
-        self, run: Callable[[], RunResult], cancel_event: threading.Event, display: Any = None
-    ) -> None:
+    def __init__(self, run: Callable[[], RunResult], cancel_event: threading.Event) -> None:
         self.cancel_event = cancel_event
-        self.display = display
         self._future: Future[RunResult] = Future()
         self._thread = threading.Thread(
             target=self._run, args=(run,), daemon=True, name="pipeloom-run"
@@ -47,14 +44,6 @@ class RunHandle:
 
     def __await__(self) -> Generator[Any, None, RunResult]:
         return asyncio.wrap_future(self._future).__await__()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        if self.display is not None and hasattr(self.display, "widget"):
-            display(self.display.widget)
-        else:
-            display(repr(self))
 
     def __repr__(self) -> str:
         state = "done" if self.done() else "running"

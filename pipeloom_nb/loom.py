@@ -9,16 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from pipeloom.db import quote_identifier
 from pipeloom.engine import run_pipeline
-from pipeloom.errors import ConfigError
-from pipeloom.handlers import Handler, HandlerRegistry, Schema
+from pipeloom.errors import NoSuchTable
+from pipeloom.progress.display import choose_display
+from pipeloom.store.connection import quote_identifier
+from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 
-from .frontend import make_display
 from .handle import RunHandle
 from .mapping import MapRows, insert_map_rows, map_tasks, map_worker
 from .reading import read_sql, table_names
-from .results import RunResult, tidy_task_runs
+from .results import RunResult, Tables, tidy_task_runs
 
 __all__ = ["Loom"]
 
@@ -84,12 +84,14 @@ class Loom:
     def start(self, tasks: Iterable[Any], worker: Callable[..., Any], **kw: Any) -> RunHandle:
         """Start a run in the background and return its handle at once."""
         cancel = threading.Event()
-        display = make_display(kw.pop("progress", self.progress), cancel)
+        display = choose_display(kw.pop("progress", self.progress))
+        show = getattr(display, "show", None)
+        if show is not None:
+            show()  # here, so the widget lands in this cell's output, not a later one's
         tasks = list(tasks)
         return RunHandle(
             lambda: self._run(tasks, worker, cancel_event=cancel, progress=display, **kw),
             cancel,
-            display,
         )
 
     def map(
@@ -118,7 +120,7 @@ class Loom:
         **kw: Any,
     ) -> RunResult:
         if progress is None:
-            progress = make_display(self.progress, cancel_event)
+            progress = self.progress
         kw.setdefault("workers", self.workers)
         kw.setdefault("executor", self.executor)
         summary = run_pipeline(
@@ -140,15 +142,23 @@ class Loom:
         """Run a read-only query and return a DataFrame (safe while a run writes)."""
         return read_sql(self.db_path, query, params)
 
-    def tables(self) -> list[str]:
-        """The tables in the database."""
+    @property
+    def tables(self) -> Tables:
+        """Your tables (not pipeloom's own) by name, each read as a DataFrame when asked for.
+
+        The same mapping as `RunResult.tables`: `loom.tables["orders"]`, `list(loom.tables)`.
+        """
+        return Tables(self.db_path)
+
+    def table_names(self) -> list[str]:
+        """Every table in the database, pipeloom's own included, sorted."""
         return table_names(self.db_path)
 
     def table(self, name: str) -> pd.DataFrame:
-        """A whole table as a DataFrame."""
-        names = self.tables()
+        """Any table as a DataFrame (`task_runs` with timestamps parsed); NoSuchTable if absent."""
+        names = self.table_names()
         if name not in names:
-            raise ConfigError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
+            raise NoSuchTable(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
         df = self.sql(f"SELECT * FROM {quote_identifier(name)}")
         return tidy_task_runs(df) if name == "task_runs" else df
 

@@ -16,7 +16,7 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from pipeloom.errors import PipelineError
-from pipeloom.executors import EXECUTORS
+from pipeloom.execution.executors import EXECUTORS
 
 from .loom import Loom
 
@@ -83,7 +83,7 @@ class PipeloomMagics(Magics):
         if opts.command == "run":
             return self._run(loom, opts, cell)
         if opts.command == "tables":
-            return loom.tables()
+            return loom.table_names()
         if opts.command == "runs":
             return loom.runs()
         return loom.runs().head(5)[

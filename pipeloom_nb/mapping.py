@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipeloom.db import quote_identifier
 from pipeloom.messages import TaskDef
+from pipeloom.store.connection import quote_identifier
 
 __all__ = ["MapRows", "insert_map_rows", "map_tasks", "map_worker"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeloom.db import connect_readonly
+from pipeloom.store.connection import connect_readonly
 
 __all__ = ["read_sql", "table_names"]
 

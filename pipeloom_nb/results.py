@@ -7,8 +7,10 @@ from collections.abc import Iterator, Mapping
 
 import pandas as pd
 
-from pipeloom.db import quote_identifier
-from pipeloom.stats import TaskError
+from pipeloom.errors import NoSuchTable
+from pipeloom.progress.snapshot import TaskError
+from pipeloom.store.connection import quote_identifier
+from pipeloom.store.tables import OWN_TABLES
 from pipeloom.summary import RunSummary
 
 from .reading import read_sql, table_names
@@ -35,12 +37,12 @@ class Tables(Mapping[str, pd.DataFrame]):
         self._db = db_path
 
     def _names(self) -> list[str]:
-        return [n for n in table_names(self._db) if n not in ("task_runs", "pipeline_runs")]
+        return [n for n in table_names(self._db) if n not in OWN_TABLES]
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         names = self._names()
         if name not in names:
-            raise KeyError(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
+            raise NoSuchTable(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
         return read_sql(self._db, f"SELECT * FROM {quote_identifier(name)}")
 
     def __iter__(self) -> Iterator[str]:
@@ -67,22 +69,37 @@ class RunResult:
 
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
+        """The engine's `RunSummary`; its facts are also attributes here."""
+        self.run_id = summary.run_id
+        """The run's id in `pipeline_runs` and `task_runs.run_id`."""
+        self.name = summary.name
+        """The run's name (what `resume=True` matches)."""
+        self.db_path = summary.db_path
+        """The database file."""
+        self.status = summary.status
+        """done, error, cancelled or failed."""
+        self.counts = summary.counts
+        """Tasks per final status."""
+        self.total = summary.total
+        """Tasks in the run."""
+        self.elapsed = summary.elapsed
+        """Wall-clock seconds."""
+        self.messages = summary.messages
+        """Messages the writer applied."""
+        self.workers = summary.workers
+        """Workers the run used."""
         self.tables = Tables(summary.db_path)
-        """Domain tables (mapping of name to DataFrame, read when asked for)."""
+        """Your tables (mapping of name to DataFrame, read when asked for)."""
 
-    run_id = property(lambda self: self.summary.run_id, doc="The run's id.")
-    name = property(lambda self: self.summary.name, doc="The run's name.")
-    db_path = property(lambda self: self.summary.db_path, doc="The database file.")
-    status = property(lambda self: self.summary.status, doc="done, error, cancelled or failed.")
-    counts = property(lambda self: self.summary.counts, doc="Tasks per final status.")
-    total = property(lambda self: self.summary.total, doc="Tasks in the run.")
-    elapsed = property(lambda self: self.summary.elapsed, doc="Wall-clock seconds.")
-    messages = property(lambda self: self.summary.messages, doc="Messages the writer applied.")
-    workers = property(lambda self: self.summary.workers, doc="Workers the run used.")
-    ok = property(lambda self: self.summary.ok, doc="True when every task is done.")
-    tasks_per_second = property(
-        lambda self: self.summary.tasks_per_second, doc="Finished tasks per second."
-    )
+    @property
+    def ok(self) -> bool:
+        """True when every task is done."""
+        return self.summary.ok
+
+    @property
+    def tasks_per_second(self) -> float:
+        """Finished tasks per second."""
+        return self.summary.tasks_per_second
 
     @property
     def task_runs(self) -> pd.DataFrame:

@@ -9,8 +9,7 @@ from rich.console import Console
 
 from pipeloom import TaskDef, run_pipeline
 from pipeloom.demo import demo_worker
-from pipeloom.display import LogDisplay, choose_display
-from pipeloom.progress import RichDisplay
+from pipeloom.progress import LogDisplay, RichDisplay, choose_display
 
 
 def test_rich_display_draws_overall_and_in_flight_bars(db_path):

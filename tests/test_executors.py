@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
-from pipeloom import ConfigError, MsgTaskProgress, TaskDef, run_pipeline
-from pipeloom.remote import PicklingFailed
+from pipeloom import ConfigError, MsgTaskProgress, PicklingFailed, TaskDef, run_pipeline
 from pipeloom_nb import Loom
 
 from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from pipeloom import ConfigError, MsgTaskProgress, TaskDef
+from pipeloom import MsgTaskProgress, NoSuchTable, TaskDef
 from pipeloom_nb import Loom, RunResult
 
 USERS = "CREATE TABLE IF NOT EXISTS users(key TEXT PRIMARY KEY, name TEXT, active INTEGER)"
@@ -82,12 +82,15 @@ def test_sql_tables_runs_and_clear_errors(loom):
     loom.run([TaskDef(1, "a")], lambda t, q: None)
     assert loom.sql("SELECT count(*) AS n FROM task_runs").n[0] == 1
     assert loom.sql("SELECT id FROM task_runs WHERE name = ?", ("a",)).id.tolist() == [1]
-    assert {"task_runs", "pipeline_runs"} <= set(loom.tables())
+    assert {"task_runs", "pipeline_runs"} <= set(loom.table_names())
+    assert "task_runs" not in loom.tables
     runs = loom.runs()
     assert runs.status.tolist() == ["done"]
     assert str(runs.started_at.dtype).startswith("datetime64")
-    with pytest.raises(ConfigError, match="no table 'nope'; tables: pipeline_runs, task_runs"):
+    with pytest.raises(NoSuchTable, match="no table 'nope'; tables: pipeline_runs, task_runs"):
         loom.table("nope")
+    with pytest.raises(KeyError, match="no table 'nope'"):
+        loom.tables["nope"]
     with pytest.raises(Exception, match=r"readonly|read-only|attempt to write"):
         loom.sql("DELETE FROM task_runs")
 
@@ -153,13 +156,13 @@ def test_async_worker_in_loom(loom):
 def test_without_a_widget_front_end_progress_falls_back_to_text(db_path, capsys):
     from IPython.testing.globalipapp import start_ipython
 
-    from pipeloom.display import LogDisplay
-    from pipeloom_nb.frontend import in_kernel, make_display
-    from pipeloom_nb.widgets import WidgetDisplay
+    from pipeloom.progress import LogDisplay, choose_display
+    from pipeloom.progress.display import in_kernel
+    from pipeloom_nb import WidgetDisplay
 
     start_ipython()  # plain IPython: a shell, but no kernel and so no widget front end
     assert not in_kernel()
-    assert isinstance(make_display("auto", threading.Event()), LogDisplay)
-    assert isinstance(make_display("widgets", threading.Event()), WidgetDisplay)
+    assert isinstance(choose_display("auto"), LogDisplay)
+    assert isinstance(choose_display("widgets"), WidgetDisplay)
     result = Loom(db_path, workers=2).run([TaskDef(1, "a")], lambda t, q: None)
     assert result.ok

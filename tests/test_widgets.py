@@ -6,7 +6,7 @@ import threading
 import time
 
 from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
-from pipeloom.stats import BarState, StatsSnapshot
+from pipeloom.progress import BarState, StatsSnapshot
 from pipeloom_nb import WidgetDisplay
 
 
@@ -23,7 +23,7 @@ def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
 
 def test_bars_are_reused_and_hidden_when_idle():
     d = WidgetDisplay(max_bars=8)
-    d.start(snap(), name="etl", workers=3)
+    d.start(snap(), name="etl", workers=3, cancel=threading.Event())
     assert len(d.rows) == 3
     d.update(snap(done=2, bars=[BarState(1, "one", 0.5, "half"), BarState(2, "two", 0.25, "")]))
     assert d.overall.value == 2 and d.overall.max == 10
@@ -37,8 +37,8 @@ def test_bars_are_reused_and_hidden_when_idle():
 
 def test_stop_button_sets_the_cancel_event():
     cancel = threading.Event()
-    d = WidgetDisplay(cancel)
-    d.start(snap(), name="etl", workers=1)
+    d = WidgetDisplay()
+    d.start(snap(), name="etl", workers=1, cancel=cancel)
     d.stop_button.click()
     assert cancel.is_set() and d.stop_button.disabled
 
@@ -59,7 +59,7 @@ def test_final_state_success_and_failure_colours(db_path):
     assert "disk on fire" in bad.errors.value and bad.errors.layout.display is None
 
 
-def test_stop_button_cancels_a_running_pipeline(db_path):
+def test_stop_button_cancels_a_running_pipeline_without_a_cancel_event_of_its_own(db_path):
     d = WidgetDisplay()
 
     def worker(task, q):
@@ -72,7 +72,6 @@ def test_stop_button_cancels_a_running_pipeline(db_path):
         workers=1,
         worker_fn=worker,
         progress=d,
-        cancel_event=d.cancel_event,
     )
     assert summary.status == "cancelled" and summary.counts["cancelled"] >= 90
     assert d.stop_button.description == "Stopped"
@@ -93,9 +92,9 @@ def test_redraws_are_throttled_whatever_the_message_rate(db_path):
     assert d.redraws <= 2 + 12 * summary.elapsed
 
 
-def test_idle_returns_when_the_run_ends_not_after_its_full_wait():
+def test_wait_returns_when_the_run_ends_not_after_its_full_wait():
     display, ended = WidgetDisplay(), threading.Event()
     threading.Timer(0.1, ended.set).start()
     t0 = time.monotonic()
-    display.idle(30, ended)
+    display.wait(30, ended)
     assert ended.is_set() and time.monotonic() - t0 < 10

@@ -8,9 +8,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeloom import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, SQLiteWriter
-from pipeloom.channel import MessageQueue
-from pipeloom.handlers import HandlerRegistry
+from pipeloom import (
+    SENTINEL,
+    HandlerRegistry,
+    MessageQueue,
+    MsgTaskFinished,
+    MsgTaskProgress,
+    MsgTaskStarted,
+    SQLiteWriter,
+)
 
 from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
-__all__ = ["ProcessBackend", "SocketChannel"]
+__all__ = ["ProcessBackend", "SocketReturnPath"]
 
 
 def _ignore_sigint() -> None:
@@ -28,7 +28,7 @@ def _ignore_sigint() -> None:
 
 
 @dataclass(frozen=True)
-class SocketChannel:
+class SocketReturnPath:
     """The address and key a worker process uses to reach the writer's process."""
 
     address: str
@@ -74,14 +74,16 @@ class ProcessBackend:
         """Two tasks per process: one running, one waiting in the pool's call queue."""
         return 2 * workers
 
-    def channel(self) -> SocketChannel:
+    def return_path(self) -> SocketReturnPath:
         """Listen on a fresh Unix socket; worker processes connect on their first message."""
         self._executor = self._get_executor()
         authkey = os.urandom(16)
         self._listener = Listener(family="AF_UNIX", authkey=authkey)
-        self._channel = SocketChannel(self._listener.address, authkey, self._listener.address)
+        self._return_path = SocketReturnPath(
+            self._listener.address, authkey, self._listener.address
+        )
         threading.Thread(target=self._accept, name="pipeloom-accept", daemon=True).start()
-        return self._channel
+        return self._return_path
 
     def _accept(self) -> None:
         while not self._closed:
@@ -99,7 +101,7 @@ class ProcessBackend:
 
     def _wake_accept(self) -> None:
         with contextlib.suppress(Exception):  # the listener closed first: accept() returned
-            Client(self._channel.address, authkey=self._channel.authkey).close()
+            Client(self._return_path.address, authkey=self._return_path.authkey).close()
 
     def receive(self, timeout: float) -> list[bytes]:
         """Batches from every connection that has one, waiting up to `timeout` seconds."""

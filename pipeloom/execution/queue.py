@@ -10,11 +10,33 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from .errors import WriterError
+from ..errors import WriterError
 
-__all__ = ["MessageQueue"]
+__all__ = ["CancelFlag", "MessageQueue", "WorkerQueue"]
+
+
+@runtime_checkable
+class CancelFlag(Protocol):
+    """`q.cancelled`: set once the run is being cancelled."""
+
+    def is_set(self) -> bool:
+        """True once the run is being cancelled."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds for a cancel; True if cancelled."""
+
+
+@runtime_checkable
+class WorkerQueue(Protocol):
+    """What a worker gets as `q`, in a thread, a coroutine or another process."""
+
+    cancelled: CancelFlag
+    """Long workers may poll `q.cancelled.is_set()` and stop early."""
+
+    def put(self, msg: Any) -> None:
+        """Hand a message to the writer."""
 
 
 class MessageQueue:
@@ -30,8 +52,14 @@ class MessageQueue:
         self.writer_error: BaseException | None = None
 
     def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
-        """Queue a message for the writer, waiting while the queue is full."""
+        """Queue a message for the writer, waiting while the queue is full.
+
+        As with `queue.Queue.put`: `block=False` raises `queue.Full` at once, and `timeout`
+        bounds the wait.
+        """
         if self._q.qsize() >= self.maxsize:
+            if not block:
+                raise queue.Full
             self._wait_for_room(timeout)
         self._q.put(msg)
 

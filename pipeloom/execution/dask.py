@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DaskBackend", "DaskChannel", "is_dask_client"]
+__all__ = ["DaskBackend", "DaskReturnPath", "is_dask_client"]
 
 QUEUE_BATCHES = 64
 
@@ -26,7 +26,7 @@ def is_dask_client(obj: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class DaskChannel:
+class DaskReturnPath:
     """Names of the run's queue and cancel event on the cluster."""
 
     key: str
@@ -56,14 +56,14 @@ class DaskBackend:
         that start anyway skip at once)."""
         return max(4 * workers, 32)
 
-    def channel(self) -> DaskChannel:
+    def return_path(self) -> DaskReturnPath:
         """Make the run's queue and cancel event on the scheduler."""
         from distributed import Event, Queue
 
         name = f"pipeloom-{uuid.uuid4().hex}"
         self._queue = Queue(name, client=self.client, maxsize=QUEUE_BATCHES)
         self._event = Event(f"{name}-cancel", client=self.client)
-        return DaskChannel(name, f"{name}-cancel")
+        return DaskReturnPath(name, f"{name}-cancel")
 
     def receive(self, timeout: float) -> list[bytes]:
         """Batches on the queue; when there is none, wait `timeout` seconds and say so.

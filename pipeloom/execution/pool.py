@@ -1,7 +1,7 @@
 """Run tasks on a pool in other processes (loky, Dask), messages streaming back to the writer.
 
 The runner keeps a bounded window of tasks submitted (bounded memory, and a cancel only
-has to wait for what is in flight), forwards message batches from the pool's channel to
+has to wait for what is in flight), forwards message batches from the pool's return path to
 the writer's queue. When a worker process dies, every task in flight fails with it; each
 of those is run again alone, so only the task that kills its process is recorded as `error`
 (or retried, with `retries=`). It is done when
@@ -21,12 +21,13 @@ from typing import Any, Protocol
 
 import cloudpickle
 
-from .channel import MessageQueue
-from .clock import utc_now as _now
-from .control import TaskClosed, TasksCancelled
-from .errors import WriterError
-from .remote import Channel, dumps_worker, run_remote
-from .runner import Item, _Runner, closed_message
+from ..clock import utc_now as _now
+from ..control import TaskClosed, TasksCancelled
+from ..errors import WriterError
+from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
+from .base import Runner
+from .queue import MessageQueue
+from .remote import ReturnPath, dumps_worker, run_remote
 
 __all__ = ["Backend", "PoolRunner"]
 
@@ -34,13 +35,13 @@ LOG = logging.getLogger("pipeloom.pool")
 
 
 class Backend(Protocol):
-    """What a pool offers the runner: submit calls, a channel back, and a way to stop."""
+    """What a pool offers the runner: submit calls, a way back for messages, a way to stop."""
 
     def window(self, workers: int) -> int:
         """How many tasks to keep submitted: enough to keep `workers` busy, and no more."""
         ...
 
-    def channel(self) -> Channel:
+    def return_path(self) -> ReturnPath:
         """Open the way back for messages; returns what workers use to reach it."""
         ...
 
@@ -69,11 +70,11 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the channel."""
+        """Release the return path."""
         ...
 
 
-class PoolRunner(_Runner):
+class PoolRunner(Runner):
     """Tasks on a `Backend`'s pool; the same protocol as `ThreadRunner`."""
 
     def __init__(
@@ -83,12 +84,11 @@ class PoolRunner(_Runner):
         q: MessageQueue,
         workers: int,
         *,
+        policy: RetryPolicy = NO_RETRY,
         backend: Backend,
         payload: bytes | None = None,
-        retries: int = 0,
-        backoff: float = 0.5,
     ) -> None:
-        super().__init__(fn, items, q, workers, retries=retries, backoff=backoff)
+        super().__init__(fn, items, q, workers, policy=policy)
         self.backend = backend
         self._payload = payload if payload is not None else dumps_worker(fn)
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -102,8 +102,8 @@ class PoolRunner(_Runner):
         self._stop_forwarding = threading.Event()
 
     def start(self) -> None:
-        """Open the channel and start the submitting and forwarding threads."""
-        self._channel = self.backend.channel()
+        """Open the return path and start the submitting and forwarding threads."""
+        self._return_path = self.backend.return_path()
         self._forwarder = threading.Thread(
             target=self._forward, name="pipeloom-forward", daemon=True
         )
@@ -168,7 +168,7 @@ class PoolRunner(_Runner):
     def _submit(self, item: Item) -> None:
         try:
             fut = self.backend.submit(
-                run_remote, self._payload, item, self._channel, self.retries, self.backoff
+                run_remote, self._payload, item, self._return_path, self.policy
             )
         except Exception as exc:
             self._put_closed(item, exc)
@@ -195,7 +195,7 @@ class PoolRunner(_Runner):
             self._suspects.append(item)  # one of these killed the pool: re-run each alone
         else:
             crashes = self._crashes[item[1]] = self._crashes.get(item[1], 0) + 1
-            retry = crashes <= self.retries and not self.q.cancelled.is_set()
+            retry = crashes <= self.policy.retries and not self.q.cancelled.is_set()
             self._put_closed(item, exc, retrying=retry)
             if retry:
                 self._suspects.appendleft(item)
@@ -231,7 +231,7 @@ class PoolRunner(_Runner):
         return rest
 
     def join(self, timeout: float | None) -> bool:
-        """Wait up to `timeout` seconds for tasks in flight; then stop them and the channel."""
+        """Wait up to `timeout` seconds for tasks in flight; then stop them and the return path."""
         ended = self.finished.wait(timeout)
         if not ended:
             self.backend.stop(list(self._pending))

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BarState", "RunStats", "StatsSnapshot", "TaskError", "TaskState"]
+__all__ = ["TERMINAL", "BarState", "RunStats", "StatsSnapshot", "TaskError"]
 
 TERMINAL = frozenset({"done", "error", "cancelled", "skipped"})
 
@@ -35,53 +35,6 @@ class BarState:
     name: str
     fraction: float
     message: str
-
-
-class TaskState:
-    """The writer's in-memory copy of one `task_runs` row."""
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "finished_at",
-        "handler_failed",
-        "message",
-        "name",
-        "progress",
-        "result",
-        "started_at",
-        "status",
-        "task_id",
-    )
-
-    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
-        self.task_id = task_id
-        self.name = name
-        self.status = status
-        self.progress = 0.0
-        self.message = ""
-        self.started_at: str | None = None
-        self.finished_at: str | None = None
-        self.result: str | None = None
-        self.error: str | None = None
-        self.attempts = 0
-        self.handler_failed = False
-
-    def row(self, run_id: int) -> tuple:
-        """The row for an upsert into `task_runs`."""
-        return (
-            run_id,
-            self.task_id,
-            self.name,
-            self.status,
-            self.progress,
-            self.message,
-            self.started_at,
-            self.finished_at,
-            self.result,
-            self.error,
-            self.attempts,
-        )
 
 
 @dataclass(frozen=True)
@@ -120,7 +73,7 @@ class RunStats:
 
     total: int = 0
     counts: Counter = field(default_factory=Counter)
-    in_flight: dict[Any, TaskState] = field(default_factory=dict)
+    in_flight: dict[Any, Any] = field(default_factory=dict)
     errors: list[TaskError] = field(default_factory=list)
     messages: int = 0
     max_errors: int = 1000

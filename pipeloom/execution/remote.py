@@ -1,7 +1,7 @@
 """The worker side of a run whose tasks execute in other processes (a process pool, Dask).
 
 There, a worker's `q` is a `RemoteQueue`: `put()` buffers messages, and batches travel
-back to the writer's process over a `Channel` (a socket to the parent, a Dask queue).
+back to the writer's process over a `ReturnPath` (a socket to the parent, a Dask queue).
 A batch goes when it is full, when the task ends, or within `FLUSH_EVERY` seconds (one
 flusher thread per process), so bars stay live without one round trip per message.
 """
@@ -16,16 +16,16 @@ from typing import Any, Protocol
 
 import cloudpickle
 
-from .clock import utc_now as _now
-from .control import TasksCancelled
-from .errors import ConfigError
-from .runner import Item, closed_message, is_async_worker, retry_delay
+from ..clock import utc_now as _now
+from ..control import TasksCancelled
+from ..errors import PicklingFailed
+from .attempt import Item, RetryPolicy, run_attempts
+from .coroutines import is_async_worker
 
 __all__ = [
     "CancelFlag",
-    "Channel",
-    "PicklingFailed",
     "RemoteQueue",
+    "ReturnPath",
     "dumps_batch",
     "dumps_worker",
     "run_remote",
@@ -35,11 +35,7 @@ FLUSH_EVERY = 0.05
 BATCH = 256
 
 
-class PicklingFailed(ConfigError):
-    """A worker, task or message could not be sent to or from another process."""
-
-
-class Channel(Protocol):
+class ReturnPath(Protocol):
     """How a worker process reaches the writer's process; picklable, opened where it runs."""
 
     key: str
@@ -144,7 +140,7 @@ class RemoteQueue:
 
     def flush_quietly(self) -> bool:
         """Flush from the flusher thread; keep an error for the worker's next put; False if the
-        channel is gone."""
+        return path is gone."""
         try:
             self._send_buffered()
         except PicklingFailed as exc:
@@ -159,12 +155,12 @@ _QUEUES_LOCK = threading.Lock()
 _WORKERS: dict[bytes, Callable[..., Any]] = {}
 
 
-def remote_queue(channel: Channel) -> RemoteQueue:
-    """This process's queue for `channel`, opened on first use; starts the flusher."""
+def remote_queue(path: ReturnPath) -> RemoteQueue:
+    """This process's queue for `path`, opened on first use; starts the flusher."""
     with _QUEUES_LOCK:
-        rq = _QUEUES.get(channel.key)
+        rq = _QUEUES.get(path.key)
         if rq is None:
-            rq = _QUEUES[channel.key] = RemoteQueue(*channel.open())
+            rq = _QUEUES[path.key] = RemoteQueue(*path.open())
             if len(_QUEUES) == 1:
                 threading.Thread(target=_flusher, name="pipeloom-flusher", daemon=True).start()
         return rq
@@ -192,38 +188,29 @@ def _worker(payload: bytes) -> Callable[..., Any]:
     return fn
 
 
-def run_remote(
-    payload: bytes, item: Item, channel: Channel, retries: int = 0, backoff: float = 0.5
-) -> bool:
-    """Run one task in this process, as a thread runner would.
+def run_remote(payload: bytes, item: Item, path: ReturnPath, policy: RetryPolicy) -> bool:
+    """Run one task in this process, with the attempt loop threads use.
 
     Every message is sent before this returns, so once the call is done the parent can
     wait for them. Returns False, having sent `TasksCancelled`, if the run was cancelled
     before the task began.
     """
     fn = _worker(payload)
-    q = remote_queue(channel)
+    q = remote_queue(path)
     if q.cancelled.is_set():
         q.put(TasksCancelled((item[1],), _now()))
         q.flush()
         return False
-    attempt = 0
-    while True:
-        attempt += 1
-        started = _now()
-        try:
-            if is_async_worker(fn):
-                asyncio.run(fn(item[0], q))
-            else:
-                fn(item[0], q)
-            q.flush()
-        except Exception as exc:
-            retry = attempt <= retries and not q.cancelled.is_set()
-            q.put(closed_message(item, started, exc, retrying=retry))
-            if retry and not q.cancelled.wait(retry_delay(backoff, attempt)):
-                continue
-            q.flush()
-            return True
-        q.put(closed_message(item, started, None))
+
+    def call(task: Any, q: RemoteQueue) -> None:
+        if is_async_worker(fn):
+            asyncio.run(fn(task, q))
+        else:
+            fn(task, q)
+        q.flush()  # a message that cannot be pickled fails this attempt
+
+    try:
+        run_attempts(call, item, q, policy)
+    finally:
         q.flush()
-        return True
+    return True

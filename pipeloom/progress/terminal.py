@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from rich.console import Console, Group
@@ -18,9 +19,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .rlog import get_console
-from .stats import StatsSnapshot
-from .summary import RunSummary
+from ..rlog import get_console
+from ..summary import RunSummary
+from .display import PlainWait
+from .snapshot import StatsSnapshot
 
 __all__ = ["RichDisplay", "make_overall_progress", "make_task_progress", "preregister_task_bars"]
 
@@ -62,7 +64,7 @@ def preregister_task_bars(progress: Progress, n: int) -> dict[int, TaskID]:
     }
 
 
-class RichDisplay:
+class RichDisplay(PlainWait):
     """A `Display` for terminals: reuses a fixed pool of bars for the tasks in flight."""
 
     def __init__(self, console: Console | None = None, max_bars: int = 8) -> None:
@@ -74,7 +76,9 @@ class RichDisplay:
         self._overall_id: TaskID | None = None
         self._pool: list[TaskID] = []
 
-    def start(self, snapshot: StatsSnapshot, *, name: str, workers: int) -> None:
+    def start(
+        self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
+    ) -> None:
         """Open the live area."""
         self._overall_id = self.overall.add_task(name, total=snapshot.total, extra="")
         self._pool = [

@@ -11,12 +11,12 @@ import threading
 
 import ipywidgets as w
 
-from pipeloom.display import progress_line
-from pipeloom.stats import BarState, StatsSnapshot
+from pipeloom.progress.display import progress_line
+from pipeloom.progress.snapshot import BarState, StatsSnapshot
 from pipeloom.summary import RunSummary
 
-from .results import errors_html
-from .uievents import UiEvents
+from ..results import errors_html
+from .kernel import UiEvents
 
 __all__ = ["WidgetDisplay"]
 
@@ -43,11 +43,17 @@ class _TaskBar:
 
 
 class WidgetDisplay:
-    """A `pipeloom` display for notebooks; `widget` is the box to show."""
+    """A `pipeloom.Display` for notebooks; `widget` is the box it shows.
 
-    def __init__(self, cancel_event: threading.Event | None = None, max_bars: int = 8) -> None:
-        self.cancel_event = cancel_event or threading.Event()
+    The engine hands it the run's cancel event at `start`; the Stop button sets it.
+    """
+
+    def __init__(self, max_bars: int = 8) -> None:
+        self.cancel_event: threading.Event | None = None
+        self.stop_requested = False
+        """True once Stop was clicked (before the run started, it cancels it at `start`)."""
         self.max_bars = max_bars
+        self._shown = False
         self._ui: UiEvents | None = None
         self.title = w.HTML()
         self.overall = w.IntProgress(
@@ -77,12 +83,28 @@ class WidgetDisplay:
         """How many times `update` changed something."""
 
     def _on_stop(self, _button: w.Button | None = None) -> None:
-        self.cancel_event.set()
+        self.stop_requested = True
+        if self.cancel_event is not None:
+            self.cancel_event.set()
         self.stop_button.disabled = True
         self.stop_button.description = "Stopping…"
 
-    def start(self, snapshot: StatsSnapshot, *, name: str, workers: int) -> None:
+    def show(self) -> None:
+        """Show the widget in the current cell's output, once (later calls do nothing)."""
+        if not self._shown:
+            from IPython.display import display
+
+            self._shown = True
+            display(self.widget)
+
+    def start(
+        self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
+    ) -> None:
         """Build the bars (as many as workers, up to `max_bars`) and show the widget."""
+        self.cancel_event = cancel
+        if self.stop_requested:
+            cancel.set()
+        self.show()
         self.title.value = f"<b>{html.escape(name)}</b>"
         self.rows = [_TaskBar() for _ in range(min(self.max_bars, max(1, workers)))]
         self.task_box.children = [r.box for r in self.rows]
@@ -105,7 +127,7 @@ class WidgetDisplay:
             self.errors.layout.display = None
             self.errors.value = _errors_html(s)
 
-    def idle(self, seconds: float, until: threading.Event | None = None) -> None:
+    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
         """Wait up to `seconds` or until `until` is set, letting a click on Stop through."""
         if self._ui is None:
             self._ui = UiEvents()
@@ -123,7 +145,8 @@ class WidgetDisplay:
         self.overall.bar_style = "success" if ok else "danger"
         self.stop_button.disabled = True
         self.stop_button.button_style = ""
-        self.stop_button.description = "Stopped" if self.cancel_event.is_set() else "Finished"
+        stopped = self.cancel_event is not None and self.cancel_event.is_set()
+        self.stop_button.description = "Stopped" if stopped else "Finished"
         if summary is not None:
             self.status.value = html.escape(str(summary))
 

@@ -1,0 +1,45 @@
+"""Checks on `run_pipeline`'s arguments, made before any work starts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["check_unique", "check_workers", "task_key"]
+
+_MISSING = object()
+
+
+def task_key(task: Any) -> tuple[Any, str]:
+    """(task_id, name) of a task: an object with `task_id` (and `name`), or a mapping."""
+    task_id = getattr(task, "task_id", _MISSING)
+    if task_id is not _MISSING:
+        name = getattr(task, "name", None)
+    elif isinstance(task, Mapping) and "task_id" in task:
+        task_id, name = task["task_id"], task.get("name")
+    else:
+        raise ConfigError(f"task {task!r} has no task_id attribute or 'task_id' key")
+    if task_id is None or not isinstance(task_id, int | str):
+        raise ConfigError(f"task_id must be an int or a str, not {task_id!r}")
+    return task_id, str(task_id) if name is None else str(name)
+
+
+def check_unique(keys: list[tuple[Any, str]]) -> None:
+    """ConfigError naming the first duplicate task ids, if any."""
+    seen: set[Any] = set()
+    dupes = [k for k, _ in keys if k in seen or seen.add(k)]
+    if dupes:
+        shown = ", ".join(repr(d) for d in dupes[:5])
+        raise ConfigError(f"duplicate task ids: {shown}" + (" ..." if len(dupes) > 5 else ""))
+
+
+def check_workers(workers: int | None) -> int:
+    """`workers`, or the default (CPUs + 4, at most 32); ConfigError if it is not >= 1."""
+    if workers is None:
+        return min(32, (os.cpu_count() or 1) + 4)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
+    return workers

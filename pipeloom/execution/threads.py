@@ -1,0 +1,54 @@
+"""`ThreadRunner`: N worker threads taking tasks until none is left or the run is cancelled."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..errors import WriterError
+from .attempt import Item, run_attempts
+from .base import Runner
+
+__all__ = ["ThreadRunner"]
+
+
+class ThreadRunner(Runner):
+    """`workers` threads, each taking the next task until none is left or the run is cancelled."""
+
+    threads: tuple[threading.Thread, ...] = ()
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        self._alive = self.workers
+        self._alive_lock = threading.Lock()
+        self.threads = tuple(
+            threading.Thread(target=self._loop, name=f"pipeloom-worker-{i}", daemon=True)
+            for i in range(self.workers)
+        )
+        for t in self.threads:
+            t.start()
+
+    def _loop(self) -> None:
+        try:
+            while (item := self._next()) is not None:
+                self._run_one(item)
+                del self.in_flight[item[1]]
+        except WriterError:
+            return  # the engine reports the writer's failure
+        finally:
+            with self._alive_lock:
+                self._alive -= 1
+                if self._alive == 0:
+                    self.finished.set()
+
+    def _run_one(self, item: Item) -> None:
+        run_attempts(self.fn, item, self.q, self.policy)
+
+    def join(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for the threads; True if all have ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        started = [t for t in self.threads if t.ident is not None]  # Ctrl-C may cut start()
+        for t in started:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            t.join(left)
+        return not any(t.is_alive() for t in started)

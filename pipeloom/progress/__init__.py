@@ -1,0 +1,27 @@
+"""Progress: live counters, the `Display` protocol, and its terminal, log and null forms.
+
+`pipeloom.progress` is also pipeloom 0.0.7's home of the Rich helpers
+(`make_overall_progress`, `make_task_progress`, `preregister_task_bars`); they live in
+`terminal.py` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+from .display import Display, LogDisplay, NullDisplay, choose_display
+from .snapshot import BarState, RunStats, StatsSnapshot, TaskError
+from .terminal import RichDisplay, make_overall_progress, make_task_progress, preregister_task_bars
+
+__all__ = [
+    "BarState",
+    "Display",
+    "LogDisplay",
+    "NullDisplay",
+    "RichDisplay",
+    "RunStats",
+    "StatsSnapshot",
+    "TaskError",
+    "choose_display",
+    "make_overall_progress",
+    "make_task_progress",
+    "preregister_task_bars",
+]

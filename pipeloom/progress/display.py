@@ -1,0 +1,149 @@
+"""How a run shows its progress: the `Display` protocol, its plain forms, and the choice.
+
+The writer only updates counters (`RunStats`); one ticker thread hands snapshots of them
+to the display about ten times a second. `choose_display("auto")` picks ipywidgets in a
+Jupyter kernel (as `tqdm.auto` does, importing the notebook front end only there), Rich
+on a terminal, and log lines otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import ConfigError
+from ..summary import RunSummary
+from .snapshot import StatsSnapshot
+
+__all__ = ["Display", "LogDisplay", "NullDisplay", "choose_display", "in_kernel"]
+
+LOG = logging.getLogger("pipeloom.progress")
+
+
+@runtime_checkable
+class Display(Protocol):
+    """A progress front end: `start` once, `update` at most ~10 times a second, `finish` once.
+
+    `wait` is how the engine waits while a run lasts: a display that must handle events
+    meanwhile (a notebook's Stop button) does it there.
+    """
+
+    def start(
+        self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
+    ) -> None:
+        """The run begins; setting `cancel` stops it (a Stop button sets it)."""
+
+    def update(self, snapshot: StatsSnapshot) -> None:
+        """Redraw from a snapshot."""
+
+    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
+        """Wait up to `seconds`, returning early once `until` is set."""
+
+    def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
+        """The run ended; leave the final state visible."""
+
+
+class PlainWait:
+    """`wait` for displays with nothing to handle meanwhile."""
+
+    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
+        """Sleep up to `seconds`, or until `until` is set."""
+        if until is None:
+            time.sleep(seconds)
+        else:
+            until.wait(seconds)
+
+
+class NullDisplay(PlainWait):
+    """Shows nothing."""
+
+    def start(
+        self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
+    ) -> None:
+        """Nothing to show."""
+
+    def update(self, snapshot: StatsSnapshot) -> None:
+        """Nothing to show."""
+
+    def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
+        """Nothing to show."""
+
+
+class LogDisplay(PlainWait):
+    """Plain log lines, for logs and pipes: one line every `every` seconds and one at the end."""
+
+    def __init__(self, every: float = 5.0, logger: logging.Logger = LOG) -> None:
+        self.every = every
+        self.logger = logger
+        self._last = 0.0
+
+    def start(
+        self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
+    ) -> None:
+        """Log the start."""
+        self.logger.info("run %s: %d tasks on %d workers", name, snapshot.total, workers)
+
+    def update(self, snapshot: StatsSnapshot) -> None:
+        """Log a progress line now and then."""
+        if snapshot.elapsed - self._last >= self.every:
+            self._last = snapshot.elapsed
+            self.logger.info("%s", progress_line(snapshot))
+
+    def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
+        """Log the summary."""
+        self.logger.info("%s", summary if summary is not None else progress_line(snapshot))
+
+
+def progress_line(s: StatsSnapshot) -> str:
+    """`12/100 done 10 error 2 | 34.5 tasks/s | 3.1s elapsed | ETA 25s`."""
+    eta = s.eta
+    c = s.counts
+    line = (
+        f"{s.completed}/{s.total} done {c.get('done', 0)} error {c.get('error', 0)} "
+        f"cancelled {c.get('cancelled', 0)} | {s.rate:.1f} tasks/s | {s.elapsed:.1f}s elapsed"
+    )
+    return line if eta is None else f"{line} | ETA {eta:.0f}s"
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Notebook 7, VS Code), False elsewhere."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def choose_display(progress: Any = "auto") -> Display:
+    """The display for `progress=`: a `Display` as it is, or made from a name.
+
+    "auto" (or True): ipywidgets in a Jupyter kernel, Rich on a terminal, log lines
+    otherwise; "widgets", "rich", "log" choose one; False or None show nothing.
+    """
+    if isinstance(progress, Display):
+        return progress
+    if progress is None or progress is False:
+        return NullDisplay()
+    if progress is True or progress == "auto":
+        progress = "widgets" if in_kernel() else "rich" if _on_terminal() else "log"
+    if progress == "widgets":
+        from pipeloom_nb.widget.display import WidgetDisplay
+
+        return WidgetDisplay()
+    if progress == "rich":
+        from .terminal import RichDisplay
+
+        return RichDisplay()
+    if progress == "log":
+        return LogDisplay()
+    raise ConfigError(
+        "progress must be True, False, None, 'auto', 'widgets', 'rich', 'log' or a Display, "
+        f"not {progress!r}"
+    )
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty() or sys.stdout.isatty()

@@ -1,0 +1,1 @@
+"""Storage: the one writer thread, its connection, handlers, task states, the run record."""

@@ -1,0 +1,69 @@
+"""The run record: a `pipeline_runs` row per run, and the tasks a resumed run skips."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..clock import utc_now
+from .tasks import TaskState
+
+__all__ = ["done_before", "finish_run", "insert_run", "insert_tasks"]
+
+
+def insert_run(
+    conn: sqlite3.Connection, name: str, workers: int | None, params: Mapping[str, Any]
+) -> int:
+    """Record a run as `running`; its run id."""
+    cur = conn.execute(
+        "INSERT INTO pipeline_runs (name, status, started_at, workers, params) "
+        "VALUES (?, 'running', ?, ?, ?)",
+        (name, utc_now(), workers, json.dumps(dict(params), default=str)),
+    )
+    return cur.lastrowid
+
+
+def done_before(conn: sqlite3.Connection, name: str, run_id: int) -> frozenset:
+    """Ids of tasks `done` in an earlier run of the same name (what `resume=True` skips)."""
+    rows = conn.execute(
+        "SELECT DISTINCT t.id FROM task_runs t JOIN pipeline_runs p ON p.run_id = t.run_id "
+        "WHERE p.name = ? AND t.status = 'done' AND t.run_id < ?",
+        (name, run_id),
+    )
+    return frozenset(r[0] for r in rows)
+
+
+def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskState]) -> None:
+    """A `task_runs` row for each task, as it stands (queued or skipped)."""
+    conn.executemany(
+        "INSERT INTO task_runs (run_id, id, name, status) VALUES (?, ?, ?, ?)",
+        [(run_id, st.task_id, st.name, st.status) for st in tasks],
+    )
+
+
+def finish_run(
+    conn: sqlite3.Connection,
+    run_id: int,
+    status: str,
+    counts: Mapping[str, int],
+    total: int,
+    elapsed: float,
+) -> None:
+    """Close the run's row: final status, counts and elapsed seconds."""
+    conn.execute(
+        "UPDATE pipeline_runs SET status=?, finished_at=?, tasks=?, done=?, errors=?, "
+        "cancelled=?, skipped=?, elapsed_s=? WHERE run_id=?",
+        (
+            status,
+            utc_now(),
+            total,
+            counts.get("done", 0),
+            counts.get("error", 0),
+            counts.get("cancelled", 0),
+            counts.get("skipped", 0),
+            elapsed,
+            run_id,
+        ),
+    )
