@@ -7,6 +7,9 @@ plain one.
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
+import keyword
 import os
 import re
 import shlex
@@ -15,7 +18,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from pipeloom.errors import PipelineError
+from pipeloom.errors import MagicUsageError
 from pipeloom.execution.executors import EXECUTORS
 
 from .loom import Loom
@@ -30,13 +33,13 @@ USAGE = """\
 %pipeloom status | tables | runs [--db PATH]"""
 
 
-class UsageError(Exception):
-    """Bad magic arguments: shown as a usage message, not a traceback."""
+_SHELL_NAMES = re.compile(r"_+|_i+|_i?\d+|_[ido]h|In|Out|get_ipython|exit|quit")
+"""IPython's own names: the output and input history (`_`, `_3`, `_i3`, `Out`, ...) and helpers."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        raise UsageError(message)
+        raise MagicUsageError(message)
 
 
 def _parser() -> _Parser:
@@ -44,10 +47,47 @@ def _parser() -> _Parser:
     p.add_argument("command", choices=["run", "status", "tables", "runs"])
     p.add_argument("args", nargs="*")
     p.add_argument("--db", default=None)
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=_positive_int, default=None)
     p.add_argument("--executor", default=None)
     p.add_argument("-o", "--output", default=None)
     return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text) if text.isdecimal() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs a whole number >= 1, not {text!r}")
+    return value
+
+
+def _split(line: str) -> list[str]:
+    """Shell-like words, as `shlex.split`; an unbalanced quote is a usage error."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise MagicUsageError(f"cannot split {line!r}: {exc}") from None
+
+
+def _split_sql(rest: str) -> tuple[str | None, str]:
+    """`[--db PATH] QUERY`: PATH quoted as in `run`, the query kept verbatim (quotes and all)."""
+    if not re.match(r"\s*--db(?=[=\s]|$)", rest):
+        return None, rest
+    lex = shlex.shlex(rest, posix=True)
+    lex.whitespace_split, lex.commenters = True, ""
+    try:
+        flag = lex.get_token()
+        db = flag[len("--db=") :] if flag.startswith("--db=") else lex.get_token()
+    except ValueError as exc:
+        raise MagicUsageError(f"cannot split {rest!r}: {exc}") from None
+    if not db:
+        raise MagicUsageError("--db needs a PATH")
+    # The lexer has consumed PATH and the one blank after it; what is left is the query.
+    return db, lex.instream.read()
+
+
+def _names(expr: str) -> set[str]:
+    """The names an argument expression reads."""
+    return {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
 
 
 @magics_class
@@ -68,14 +108,18 @@ class PipeloomMagics(Magics):
 
     @line_cell_magic
     def pipeloom(self, line: str, cell: str | None = None) -> Any:
-        """Run a pipeline, or query its database; `%pipeloom` alone prints the usage."""
+        """Run a pipeline, or query its database; `%pipeloom` alone prints the usage.
+
+        Bad arguments print the usage; a run or a query that fails raises, so a notebook
+        run stops there.
+        """
         try:
             if line.split(None, 1)[:1] == ["sql"]:
                 return self._sql(line.split(None, 1)[1] if " " in line.strip() else "")
-            opts = _parser().parse_intermixed_args(shlex.split(line))
+            opts = _parser().parse_intermixed_args(_split(line))
             return self._dispatch(opts, cell)
-        except (UsageError, PipelineError, NameError, SyntaxError) as exc:
-            print(f"UsageError: {exc}\n{USAGE}")
+        except MagicUsageError as exc:
+            print(f"MagicUsageError: {exc}\n{USAGE}")
             return None
 
     def _dispatch(self, opts: argparse.Namespace, cell: str | None) -> Any:
@@ -91,38 +135,63 @@ class PipeloomMagics(Magics):
         ]
 
     def _sql(self, rest: str) -> Any:
-        """`sql [--db PATH] QUERY`, the query taken verbatim (quotes and all)."""
-        match = re.match(r"\s*--db(?:=|\s+)(\S+)\s*(.*)", rest, re.S)
-        db, query = (match.group(1), match.group(2)) if match else (None, rest)
+        """`sql [--db PATH] QUERY`."""
+        db, query = _split_sql(rest)
         if not query.strip():
-            raise UsageError("sql needs a query")
+            raise MagicUsageError("sql needs a query")
         return self._loom(db).sql(query)
 
     def _run(self, loom: Loom, opts: argparse.Namespace, cell: str | None) -> Any:
+        exprs = list(opts.args)
         if cell is None:
-            if len(opts.args) != 2:
-                raise UsageError("run needs WORKER and TASKS")
-            worker, tasks = (self._eval(a) for a in opts.args)
+            if len(exprs) != 2:
+                raise MagicUsageError("run needs WORKER and TASKS")
+            worker, tasks = (self._eval(a) for a in exprs)
         else:
-            if len(opts.args) != 1:
-                raise UsageError("%%pipeloom run needs TASKS (the cell defines the worker)")
-            tasks = self._eval(opts.args[0])
+            if len(exprs) != 1:
+                raise MagicUsageError("%%pipeloom run needs TASKS (the cell defines the worker)")
+            tasks = self._eval(exprs[0])
             worker = self._cell_worker(cell)
         kw: dict[str, Any] = {}
         if opts.executor is not None:
             kw["executor"] = self._executor(opts.executor)
+            if opts.executor not in EXECUTORS:
+                exprs.append(opts.executor)
         if opts.workers is not None:
             kw["workers"] = opts.workers
+        if opts.output is not None:
+            self._check_output(opts.output, exprs, worker)
         result = loom.run(tasks, worker, **kw)
-        if opts.output:
+        if opts.output is not None:
             self.shell.user_ns[opts.output] = result
         return result
+
+    def _check_output(self, name: str, exprs: list[str], worker: Any) -> None:
+        """Refuse an `-o` name that is not a name, or would hide a builtin or what the run uses."""
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise MagicUsageError(f"-o needs a Python name, not {name!r}")
+        if (
+            hasattr(builtins, name)
+            or _SHELL_NAMES.fullmatch(name)
+            or name in self.shell.user_ns_hidden
+        ):
+            raise MagicUsageError(f"-o {name} would hide Python's or IPython's own {name!r}")
+        current = self.shell.user_ns.get(name)
+        uses = set().union(*map(_names, exprs))
+        if name in uses or current is worker:
+            raise MagicUsageError(f"-o {name} would replace {name!r}, which this run uses")
+        if isinstance(current, Loom):
+            raise MagicUsageError(f"-o {name} would replace the Loom {name!r} the magic runs on")
 
     def _executor(self, name: str) -> Any:
         return name if name in EXECUTORS else self._eval(name)
 
     def _eval(self, expr: str) -> Any:
-        return eval(expr, self.shell.user_ns)
+        """An argument's value in the user's namespace; a name or syntax error is a usage error."""
+        try:
+            return eval(expr, self.shell.user_ns)
+        except (NameError, SyntaxError) as exc:
+            raise MagicUsageError(f"{expr}: {exc}") from None
 
     def _cell_worker(self, cell: str) -> Any:
         before = dict(self.shell.user_ns)
@@ -133,5 +202,5 @@ class PipeloomMagics(Magics):
             if isinstance(v, types.FunctionType) and before.get(k) is not v
         ]
         if not new:
-            raise UsageError("the cell defines no function to use as the worker")
+            raise MagicUsageError("the cell defines no function to use as the worker")
         return new[-1]

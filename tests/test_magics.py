@@ -9,6 +9,7 @@ import pytest
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 
+from pipeloom import ConfigError, WriterError
 from pipeloom_nb import RunResult
 
 
@@ -100,3 +101,108 @@ def test_bad_arguments_print_usage_not_a_traceback(ip, ns, line, capsys):
     assert ip.run_line_magic("pipeloom", f"{line} --db {ns}".strip()) is None
     out = capsys.readouterr().out
     assert "UsageError" in out and "%pipeloom run WORKER TASKS" in out
+
+
+def _usage_printed(capsys) -> str:
+    out = capsys.readouterr().out
+    assert "UsageError" in out and "%pipeloom run WORKER TASKS" in out
+    return out
+
+
+@pytest.mark.parametrize(
+    "line", ['run work "tasks', "run work tasks -o 'res", 'sql --db "x.db SELECT 1']
+)
+def test_an_unbalanced_quote_prints_usage(ip, ns, line, capsys):
+    assert ip.run_line_magic("pipeloom", line) is None
+    assert "No closing quotation" in _usage_printed(capsys)
+
+
+def test_sql_takes_a_quoted_db_path_like_run(ip, tmp_path):
+    ip.run_cell("from pipeloom import TaskDef\ndef work(task, q): pass\n")
+    ip.user_ns["tasks"] = [ip.user_ns["TaskDef"](i, f"t{i}") for i in range(3)]
+    db = tmp_path / "my data.db"
+    ip.run_line_magic("pipeloom", f'run work tasks --db "{db}"')
+    query = "SELECT name FROM task_runs WHERE name = 't1' OR name = \"t2\" ORDER BY name"
+    for quoted in (f'"{db}"', f"'{db}'", f"={db!s}".replace(" ", "\\ ")):
+        flag = "--db" if quoted.startswith("=") else "--db "
+        df = ip.run_line_magic("pipeloom", f"sql {flag}{quoted} {query}")
+        assert df.name.tolist() == ["t1", "t2"], quoted
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("list", "hide"),
+        ("print", "hide"),
+        ("Out", "hide"),
+        ("_", "hide"),
+        ("_3", "hide"),
+        ("get_ipython", "hide"),
+        ("class", "Python name"),
+        ("1st", "Python name"),
+        ("a.b", "Python name"),
+        ("tasks", "this run uses"),
+        ("work", "this run uses"),
+        ("my_loom", "the Loom"),
+    ],
+)
+def test_o_refuses_names_that_would_hide_something_and_runs_nothing(ip, ns, name, why, capsys):
+    ip.run_cell(f"from pipeloom_nb import Loom\nmy_loom = Loom({ns!r})\n")
+    before = {k: ip.user_ns.get(k) for k in (name, "tasks", "work", "my_loom")}
+    try:
+        assert ip.run_line_magic("pipeloom", f"run work tasks --db {ns} -o {name}") is None
+        assert why in _usage_printed(capsys)
+        assert {k: ip.user_ns.get(k) for k in before} == before
+        assert not os.path.exists(ns)  # refused before the run began
+    finally:
+        del ip.user_ns["my_loom"]
+
+
+def test_o_refuses_the_name_of_the_worker_the_cell_defines(ip, ns, capsys):
+    cell = "def cell_worker(task, q):\n    pass\n"
+    assert ip.run_cell_magic("pipeloom", f"run tasks --db {ns} -o cell_worker", cell) is None
+    assert "this run uses" in _usage_printed(capsys)
+    assert callable(ip.user_ns["cell_worker"]) and not os.path.exists(ns)
+
+
+def test_a_writer_failure_stops_the_notebook_run(ip, ns, capsys):
+    ip.run_cell(
+        "from dataclasses import dataclass\n"
+        "from pipeloom_nb import Loom\n"
+        "@dataclass(frozen=True)\n"
+        "class Big:\n"
+        "    task_id: int\n"
+        "    i: int\n"
+        f"full_loom = Loom({ns!r})\n"
+        "full_loom.schema('CREATE TABLE IF NOT EXISTS big(k INTEGER, v TEXT); "
+        "PRAGMA max_page_count=40')\n"
+        "@full_loom.handler(Big)\n"
+        "def save(conn, msg):\n"
+        "    conn.execute('INSERT INTO big VALUES (?, ?)', (msg.i, 'x' * 2000))\n"
+        "def filler(task, q):\n"
+        "    for i in range(100):\n"
+        "        q.put(Big(task.task_id, i))\n"
+    )
+    try:
+        result = ip.run_cell(f"%pipeloom run filler tasks --db {ns} -o res_full")
+        assert isinstance(result.error_in_exec, WriterError) and not result.success
+        out = capsys.readouterr().out  # the traceback, not the usage
+        assert "database or disk is full" in out and "%pipeloom run WORKER" not in out
+        assert "res_full" not in ip.user_ns
+    finally:
+        del ip.user_ns["full_loom"]
+
+
+def test_a_run_refused_by_the_engine_raises_and_does_not_print_usage(ip, ns, capsys):
+    ip.run_cell("dupes = [TaskDef(1, 'a'), TaskDef(1, 'b')]\n")
+    with pytest.raises(ConfigError, match="duplicate task ids"):
+        ip.run_line_magic("pipeloom", f"run work dupes --db {ns}")
+    assert "%pipeloom run WORKER" not in capsys.readouterr().out
+
+
+def test_workers_must_be_a_whole_number_from_one_and_that_is_a_usage_error(ip, ns, capsys):
+    for workers in ("x", "0", "-2", "1.5"):
+        assert (
+            ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --workers={workers}") is None
+        )
+        assert "whole number >= 1" in _usage_printed(capsys), workers
