@@ -126,6 +126,40 @@ def test_progress_is_live_and_cancel_reaches_running_workers(db_path):
     assert "running" not in set(statuses(db_path).values())
 
 
+def test_tasks_stuck_past_the_grace_period_are_cancelled_not_errors(db_path):
+    cancel = threading.Event()
+    out = {}
+
+    def stuck(task, q):
+        q.put(MsgTaskProgress(task.task_id, 1, 2, "stuck"))
+        time.sleep(60)  # ignores q.cancelled: only killing its process stops it
+
+    def run():
+        out["summary"] = run_pipeline(
+            db_path,
+            tasks(6),
+            workers=2,
+            worker_fn=stuck,
+            executor="processes",
+            cancel_event=cancel,
+            cancel_grace=0.5,
+            progress=False,
+        )
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        assert _wait_for(lambda: _running_at_half(db_path) == 2, 30)
+    finally:
+        cancel.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert out["summary"].status == "cancelled"
+    assert set(statuses(db_path).values()) == {"cancelled"}
+    messages = [m for (m,) in rows(db_path, "SELECT message FROM task_runs")]
+    assert not [m for m in messages if "Shutdown" in m or "Error" in m]
+
+
 def _running_at_half(db_path) -> int:
     if not db_path.exists():
         return 0

@@ -97,13 +97,18 @@ class Attempts:
 
 
 def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy) -> None:
-    """Call `fn(task, q)` until it succeeds, retries run out, or the run is cancelled."""
+    """Call `fn(task, q)` until it succeeds, retries run out, or the run is cancelled.
+
+    Any exception ends the attempt, `BaseException`s included: in a worker thread a
+    `SystemExit` or `KeyboardInterrupt` can only come from the worker itself (signals go
+    to the main thread), and must not silently end the thread with its task unrecorded.
+    """
     attempts = Attempts(item, policy, q.put, q.cancelled)
     while True:
         attempts.begin()
         try:
             fn(item[0], q)
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: it ends the task, not the thread
             delay = attempts.end(exc)
         else:
             delay = attempts.end(None)
@@ -114,19 +119,34 @@ def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy
 async def run_attempts_async(
     fn: Callable[..., Awaitable[Any]], item: Item, q: Any, policy: RetryPolicy
 ) -> None:
-    """`run_attempts` for an `async def` worker; a cancel records the task `cancelled`."""
+    """`run_attempts` for an `async def` worker; a cancel records the task `cancelled`.
+
+    A `CancelledError` the worker raises itself (not from a cancel of its task) is a
+    failure like any other. `KeyboardInterrupt` propagates: on a kernel's loop, which runs
+    in the main thread, it may be the user's Ctrl-C.
+    """
     attempts = Attempts(item, policy, q.put, q.cancelled)
     while True:
         attempts.begin()
         try:
             await fn(item[0], q)
-        except asyncio.CancelledError:
-            q.put(TasksCancelled((item[1],), utc_now()))
-            return
-        except Exception as exc:
+        except asyncio.CancelledError as exc:
+            if _cancelled_by_us():
+                q.put(TasksCancelled((item[1],), utc_now()))
+                raise
+            delay = attempts.end(exc)  # the worker's own CancelledError: a failure
+        except KeyboardInterrupt:
+            raise  # on the kernel's loop this may be a real Ctrl-C: the engine handles it
+        except BaseException as exc:
             delay = attempts.end(exc)
         else:
             delay = attempts.end(None)
         if delay is None:
             return
         await asyncio.sleep(delay)
+
+
+def _cancelled_by_us() -> bool:
+    """True when this coroutine's task was cancelled from outside (a Stop, Ctrl-C)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

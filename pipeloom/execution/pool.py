@@ -33,6 +33,8 @@ __all__ = ["Backend", "PoolRunner"]
 
 LOG = logging.getLogger("pipeloom.pool")
 
+STILL_RUNNING = "cancelled: still running when the grace period ended"
+
 
 class Backend(Protocol):
     """What a pool offers the runner: submit calls, a way back for messages, a way to stop."""
@@ -100,6 +102,7 @@ class PoolRunner(Runner):
         self._window = backend.window(workers)
         self._forwarded = 0
         self._stop_forwarding = threading.Event()
+        self._abandoned = False
 
     def start(self) -> None:
         """Open the return path and start the submitting and forwarding threads."""
@@ -184,6 +187,10 @@ class PoolRunner(Runner):
         self.in_flight.pop(item[1], None)
         if fut.cancelled():
             return
+        if self._abandoned:  # its process was stopped after the grace period: not its fault
+            with contextlib.suppress(WriterError):
+                self.q.put(TasksCancelled((item[1],), _now(), STILL_RUNNING))
+            return
         exc = fut.exception()
         if exc is None:
             self._expected += 1  # it sent its TaskClosed, or TasksCancelled if it skipped
@@ -234,6 +241,7 @@ class PoolRunner(Runner):
         """Wait up to `timeout` seconds for tasks in flight; then stop them and the return path."""
         ended = self.finished.wait(timeout)
         if not ended:
+            self._abandoned = True
             self.backend.stop(list(self._pending))
             self._shut()
         return ended
