@@ -8,6 +8,7 @@ from .errors import (
     NoSuchTable,
     PicklingFailed,
     PipelineError,
+    RunEnded,
     UnhandledMessage,
     WriterError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RunEnded",
     "RunSummary",
     "SQLiteWriter",
     "StatsSnapshot",

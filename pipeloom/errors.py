@@ -8,6 +8,7 @@ __all__ = [
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RunEnded",
     "UnhandledMessage",
     "WriterError",
 ]
@@ -27,6 +28,10 @@ class PicklingFailed(ConfigError):
 
 class WriterError(PipelineError, RuntimeError):
     """The writer thread failed (a disk error, say); the run was stopped."""
+
+
+class RunEnded(PipelineError, RuntimeError):
+    """A message was put on the queue of a run that has already ended."""
 
 
 class UnhandledMessage(PipelineError, LookupError):

@@ -24,6 +24,7 @@ ENGINE = {
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RunEnded",
     "RunSummary",
     "SQLiteWriter",
     "StatsSnapshot",

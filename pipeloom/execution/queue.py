@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import WriterError
+from ..errors import RunEnded, WriterError
 
 __all__ = ["CancelFlag", "MessageQueue", "WorkerQueue"]
 
@@ -105,6 +105,21 @@ class MessageQueue:
             with self._drained:
                 self._drained.notify_all()
         return batch
+
+    def close(self) -> None:
+        """The run has ended: from now on `put` raises `RunEnded` (nothing is dropped silently).
+
+        A worker still running after the grace period would otherwise hand over messages
+        nobody reads. The check costs nothing on the open queue's `put`: the instance's
+        `put` is replaced.
+        """
+        self.put = self.put_nowait = self._put_after_end
+
+    def _put_after_end(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        raise RunEnded(
+            f"the run has ended: {type(msg).__qualname__} was put after it closed and is not "
+            "written (a worker still running after cancel_grace?)"
+        )
 
     def fail(self, exc: BaseException) -> None:
         """Record that the writer died, so blocked producers raise instead of waiting."""

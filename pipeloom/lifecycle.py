@@ -1,0 +1,182 @@
+"""A run's life once its writer is open: drive the runner, then close, whatever happens.
+
+Closing is where data could be lost, so it runs with Ctrl-C deferred (`DeferredInterrupts`):
+every message handed over is committed, the run is recorded, and only then does a
+Ctrl-C received meanwhile propagate. A run cancelled (Stop, Ctrl-C) gives tasks in flight
+`cancel_grace` seconds; the writer applies its backlog until the same deadline, then
+records the tasks whose messages it could not apply `cancelled`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import utc_now
+from .control import WRITER_STOP, RunClosing, TasksCancelled
+from .errors import ConfigError, WriterError
+from .execution.queue import MessageQueue
+from .interrupts import DeferredInterrupts
+from .progress.display import Display
+from .progress.snapshot import RunStats
+from .progress.ticker import Ticker
+from .store.writer import SQLiteWriter
+from .summary import RunSummary
+
+__all__ = ["Run", "drive", "open_run"]
+
+LOG = logging.getLogger("pipeloom.engine")
+
+
+@dataclass
+class Run:
+    """One run's moving parts."""
+
+    q: MessageQueue
+    stats: RunStats
+    writer: SQLiteWriter
+    display: Display
+    ticker: Ticker
+    name: str
+    db_path: str
+    workers: int
+    interrupted: bool = field(default=False)
+    """A Ctrl-C arrived: `KeyboardInterrupt` is raised once the run is closed."""
+
+
+def open_run(writer: SQLiteWriter, display: Display, name: str, workers: int) -> Run:
+    """Start the writer; return once the database is open and the run recorded.
+
+    Ctrl-C meanwhile (the writer may wait for another process's lock) records the run
+    `cancelled` once it is open, and propagates.
+    """
+    writer.start()
+    try:
+        while not writer.ready.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        writer.cancel_run()
+        writer.msg_q.put(WRITER_STOP)
+        _wait_for_writer(writer)
+        raise
+    if writer.error is not None:
+        _wait_for_writer(writer)
+        err = writer.error
+        if isinstance(err, ConfigError | WriterError):
+            raise type(err)(str(err)) from err
+        raise ConfigError(f"cannot open database {str(writer.db_path)!r}: {err}") from err
+    ticker = Ticker(display, writer.stats)
+    db_text = str(writer.db_path)
+    return Run(writer.msg_q, writer.stats, writer, display, ticker, name, db_text, workers)
+
+
+def drive(run: Run, runner: Any, grace: float) -> RunSummary:
+    """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
+    cancelled = False
+    try:
+        run.display.start(
+            run.stats.snapshot(), name=run.name, workers=run.workers, cancel=run.q.cancelled
+        )
+        run.ticker.start()
+        if runner.blocking:
+            runner.run_here()
+            cancelled = run.q.cancelled.is_set() or run.writer.error is not None
+        else:
+            runner.start()
+            cancelled = _wait(run, runner)
+    except KeyboardInterrupt:
+        run.interrupted = cancelled = True
+        LOG.warning("interrupted: cancelling tasks not yet started")
+    finally:
+        summary = _close(run, runner, cancelled, grace)
+    if run.interrupted:
+        raise KeyboardInterrupt
+    if run.writer.error is not None:
+        raise WriterError(f"the writer failed: {run.writer.error}") from run.writer.error
+    return summary
+
+
+def _wait(run: Run, runner: Any) -> bool:
+    """Block until the runner ends; True if the run was cancelled.
+
+    The display does the waiting (a notebook's handles clicks on its Stop button meanwhile).
+    """
+    wait, finished, writer = run.display.wait, runner.finished, run.writer
+    while not finished.is_set():
+        wait(0.05, finished)
+        if run.q.cancelled.is_set() or writer.error is not None or writer.closed.is_set():
+            return True
+    return run.q.cancelled.is_set()
+
+
+def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
+    """Stop the runner, let the writer finish, record the run; Ctrl-C meanwhile is deferred."""
+
+    def on_interrupt(count: int) -> None:
+        run.interrupted = True
+        run.writer.cancel_run()
+        LOG.warning("interrupted (%d): finishing writing before stopping", count)
+
+    with DeferredInterrupts(on_interrupt) as interrupts:
+        if run.interrupted:
+            run.writer.cancel_run()
+        if cancelled:
+            _cancel(run, runner, grace, interrupts)
+        if run.writer.error is None and not run.writer.closed.is_set():
+            run.q.put(RunClosing("cancelled" if cancelled else None))
+            run.q.put(WRITER_STOP)
+        _wait_for_writer(run.writer)
+        run.q.close()
+        run.ticker.stop()
+        return _summarize(run)
+
+
+def _cancel(run: Run, runner: Any, grace: float, interrupts: DeferredInterrupts) -> None:
+    """Take back the tasks not started; give those in flight `grace` seconds."""
+    q, writer = run.q, run.writer
+    started = time.monotonic()
+    q.cancelled.set()
+    writer.give_up_backlog_at(started + grace)
+    leftover = [item[1] for item in runner.not_started()]
+    while not runner.finished.is_set() and time.monotonic() - started < grace:
+        if interrupts.event.wait(min(0.05, grace)):
+            break  # a Ctrl-C during the grace period: stop waiting for tasks in flight
+    if not runner.join(0):
+        stuck = list(runner.in_flight)
+        leftover += stuck
+        LOG.warning(
+            "%d task(s) still running after %.1fs; recorded as cancelled",
+            len(stuck),
+            time.monotonic() - started,
+        )
+    if leftover and writer.error is None:
+        q.put(TasksCancelled(tuple(leftover), utc_now()))
+
+
+def _wait_for_writer(writer: SQLiteWriter) -> None:
+    """Wait until the writer has committed and closed (an Event: Ctrl-C cannot fool it)."""
+    while not writer.closed.wait(0.1):
+        if not writer.is_alive() and not writer.closed.is_set() and writer.ident is None:
+            return  # never started
+
+
+def _summarize(run: Run) -> RunSummary:
+    writer = run.writer
+    snap = run.stats.snapshot()
+    counts = {k: v for k, v in snap.counts.items() if k not in ("running", "queued") and v}
+    summary = RunSummary(
+        run_id=writer.run_id,
+        name=run.name,
+        db_path=run.db_path,
+        status=writer.status or "failed",
+        total=snap.total,
+        counts=counts,
+        elapsed=snap.elapsed,
+        messages=snap.messages,
+        errors=snap.errors,
+        workers=run.workers,
+    )
+    run.display.finish(snap, summary)
+    return summary
