@@ -62,6 +62,11 @@ class Loom:
         self._schemas: dict[Any, Schema] = {}
 
     # --- registration, cell by cell ---------------------------------------------------------
+    @property
+    def schemas(self) -> tuple[Schema, ...]:
+        """The schemas applied before every run (one per cell that added one)."""
+        return tuple(self._schemas.values())
+
     def schema(self, schema: Schema) -> Schema:
         """Add SQL (or a callable taking the connection) applied before every run."""
         self._schemas[_schema_key(schema)] = schema

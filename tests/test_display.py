@@ -26,7 +26,7 @@ def test_rich_display_draws_overall_and_in_flight_bars(db_path):
     assert summary.ok
     assert "6/6" in text
     assert "job-" in text
-    assert len(display._pool) == 3
+    assert len(display.task_bars) == 3
 
 
 def test_log_display_logs_the_summary(db_path, caplog):

@@ -50,7 +50,7 @@ def test_run_with_inline_handler_and_schema(loom):
 
     result = loom.run([TaskDef(i, f"user {i}") for i in range(5)], worker)
     assert isinstance(result, RunResult) and result.ok
-    assert len(loom._schemas) == 1
+    assert len(loom.schemas) == 1
     assert sorted(result.tables) == ["users"]
     assert len(result.tables["users"]) == 5
     df = result.task_runs

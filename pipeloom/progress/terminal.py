@@ -74,14 +74,15 @@ class RichDisplay(PlainWait):
         self.tasks = make_task_progress(self.console)
         self._live: Live | None = None
         self._overall_id: TaskID | None = None
-        self._pool: list[TaskID] = []
+        self.task_bars: list[TaskID] = []
+        """The reused bars for tasks in flight (as many as workers, up to `max_bars`)."""
 
     def start(
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
     ) -> None:
         """Open the live area."""
         self._overall_id = self.overall.add_task(name, total=snapshot.total, extra="")
-        self._pool = [
+        self.task_bars = [
             self.tasks.add_task("", total=100, visible=False, message="")
             for _ in range(min(self.max_bars, max(1, workers)))
         ]
@@ -109,7 +110,7 @@ class RichDisplay(PlainWait):
             completed=snapshot.completed,
             extra=f"[red]{errors} error(s)" if errors else "",
         )
-        for tid, bar in zip(self._pool, _pad(snapshot.bars, len(self._pool)), strict=True):
+        for tid, bar in zip(self.task_bars, _pad(snapshot.bars, len(self.task_bars)), strict=True):
             if bar is None:
                 self.tasks.update(tid, visible=False)
             else:
@@ -124,7 +125,7 @@ class RichDisplay(PlainWait):
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
         """Draw the final state, drop the task bars, leave the overall bar."""
         self._draw(snapshot)
-        for tid in self._pool:
+        for tid in self.task_bars:
             self.tasks.update(tid, visible=False)
         if self._live is not None:
             self._live.refresh()
