@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import infer_dtype
 
 __all__ = [
     "UnsupportedValue",
@@ -419,7 +418,7 @@ _DAY_MAX = int(np.datetime64("9999-12-31", "D").astype(np.int64))
 
 
 def _times_of_day() -> np.ndarray:
-    """"HH:MM:SS" as 8 bytes for each second of a day, made on first use."""
+    """ "HH:MM:SS" as 8 bytes for each second of a day, made on first use."""
     if "times" not in _TABLES:
         text = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
         _TABLES["times"] = np.array(text, dtype="S8").view(np.uint8).reshape(-1, 8)
@@ -440,7 +439,7 @@ def _iso_datetime_tz(series: pd.Series) -> list:
     text = np.array(_iso_datetime64(local), dtype=object)
     minutes = (local[ok] - utc[ok]) // np.timedelta64(1, "m")
     codes, uniques = pd.factorize(minutes)
-    suffixes = np.array([_offset(int(m)) for m in uniques] + [""], dtype=object)
+    suffixes = np.array([_offset(int(m)) for m in uniques], dtype=object)
     text[ok] = text[ok] + suffixes[codes]
     return text.tolist()
 
@@ -454,7 +453,8 @@ def _offset(minutes: int) -> str:
 def _categorical(series: pd.Series) -> list:
     categories = column_values(pd.Series(series.cat.categories))
     codes = series.cat.codes.to_numpy()
-    values = np.array(categories + [None], dtype=object)
+    values = np.empty(len(categories) + 1, dtype=object)
+    values[:-1] = categories
     return values[codes].tolist()  # code -1 (missing) takes the trailing None
 
 

@@ -16,8 +16,8 @@ from pipeloom.handlers import Handler, HandlerRegistry, Schema
 
 from .frontend import make_display
 from .handle import RunHandle
-from .mapping import MapRows, insert_map_rows, map_tasks, map_worker
-from .reading import read_sql, table_names
+from .mapping import MapRows, check_map_table, insert_map_rows, map_run_name, map_tasks, map_worker
+from .reading import check_shared_db, read_sql, table_names
 from .results import RunResult, tidy_task_runs
 
 __all__ = ["Loom"]
@@ -51,7 +51,7 @@ class Loom:
         synchronous: str = "NORMAL",
         executor: Any = "threads",
     ) -> None:
-        self.db_path = str(db_path)
+        self.db_path = check_shared_db(db_path)
         self.executor = executor
         """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
         self.workers = workers
@@ -93,14 +93,25 @@ class Loom:
         )
 
     def map(
-        self, fn: Callable[[Any], Any], items: Iterable[Any], table: str, **kw: Any
+        self,
+        fn: Callable[[Any], Any],
+        items: Iterable[Any],
+        table: str,
+        *,
+        item_key: Callable[[Any], Any] | None = None,
+        **kw: Any,
     ) -> RunResult:
-        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
-        quote_identifier(table)
+        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`.
+
+        Tasks are keyed by the item (or `item_key(item)`), so `resume=True` runs the items
+        not done yet in an earlier run of the same function into the same table.
+        """
+        check_map_table(table)
+        kw.setdefault("name", map_run_name(fn, table))
         handlers = self.handlers.copy()
         handlers.register(MapRows, insert_map_rows)
         return self._run(
-            map_tasks(items),
+            map_tasks(items, item_key),
             map_worker(fn, table),
             cancel_event=threading.Event(),
             handlers=handlers,
