@@ -394,17 +394,18 @@ def _iso_datetime64(values: np.ndarray) -> list:
         return _masked(text.astype(object), nat)
     dates = np.datetime_as_string(uniques.astype("datetime64[D]")).astype("S10")
     digits = 0 if not frac.any() else 9 if unit == "ns" and (frac % 1000).any() else 6
-    width = 19 + (digits and digits + 1)
-    buf = np.empty((len(values), width + 1), dtype=np.uint8)
-    buf[:, :10] = dates.view(np.uint8).reshape(-1, 10)[codes]
-    buf[:, 10] = ord("T")
-    buf[:, 11:19] = _times_of_day()[second_of_day]
+    fields = [("date", "S10"), ("T", "S1"), ("time", "S8"), ("frac", f"S{digits + 1}")]
+    buf = np.empty(len(values), dtype=[*fields[: 3 + bool(digits)], ("end", "S1")])
+    buf["date"] = dates[codes]
+    buf["T"] = b"T"
+    buf["time"] = _times_of_day()[second_of_day]
+    buf["end"] = b"\n"  # one decode and split makes all the strings at C speed
     if digits:
-        buf[:, 19] = ord(".")
+        grid = buf.view(np.uint8).reshape(len(values), -1)
+        grid[:, 19] = ord(".")
         frac = frac * 10**digits // per_s
         for k in range(digits):
-            buf[:, 20 + k] = frac // 10 ** (digits - 1 - k) % 10 + ord("0")
-    buf[:, width] = ord("\n")  # one decode and split makes all the strings at C speed
+            grid[:, 20 + k] = frac // 10 ** (digits - 1 - k) % 10 + ord("0")
     out = buf.tobytes().decode("ascii").split("\n")
     out.pop()
     for i in np.flatnonzero(nat).tolist():
@@ -421,7 +422,7 @@ def _times_of_day() -> np.ndarray:
     """ "HH:MM:SS" as 8 bytes for each second of a day, made on first use."""
     if "times" not in _TABLES:
         text = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
-        _TABLES["times"] = np.array(text, dtype="S8").view(np.uint8).reshape(-1, 8)
+        _TABLES["times"] = np.array(text, dtype="S8")
     return _TABLES["times"]
 
 
