@@ -101,11 +101,7 @@ class Loom:
         item_key: Callable[[Any], Any] | None = None,
         **kw: Any,
     ) -> RunResult:
-        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`.
-
-        Tasks are keyed by the item (or `item_key(item)`), so `resume=True` runs the items
-        not done yet in an earlier run of the same function into the same table.
-        """
+        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
         check_map_table(table)
         kw.setdefault("name", map_run_name(fn, table))
         handlers = self.handlers.copy()
