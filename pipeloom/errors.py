@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "MagicUsageError",
@@ -10,6 +12,7 @@ __all__ = [
     "PipelineError",
     "RunEnded",
     "UnhandledMessage",
+    "UnsupportedValue",
     "WriterError",
 ]
 
@@ -43,6 +46,43 @@ class NoSuchTable(PipelineError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class UnsupportedValue(PipelineError, TypeError):
+    """A value SQLite cannot store as it is; names the column, the type and the row."""
+
+    def __init__(
+        self,
+        value_type: str,
+        reason: str = "",
+        *,
+        column: str | None = None,
+        row: int | None = None,
+        item: str | None = None,
+    ) -> None:
+        self.value_type, self.reason = value_type, reason
+        self.column, self.row, self.item = column, row, item
+        super().__init__(str(self))
+
+    def where(self, **kw: Any) -> UnsupportedValue:
+        """A copy with more context (`column=`, `row=`, `item=`) filled in."""
+        fields = {"column": self.column, "row": self.row, "item": self.item}
+        fields.update({k: v for k, v in kw.items() if v is not None})
+        return UnsupportedValue(self.value_type, self.reason, **fields)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.item is not None:
+            parts.append(f"item {self.item}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        head = ", ".join(parts)
+        text = f"cannot store a value of type {self.value_type}"
+        if self.reason:
+            text += f" ({self.reason})"
+        return f"{head}: {text}" if head else text
 
 
 class MagicUsageError(PipelineError):

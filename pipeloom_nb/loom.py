@@ -16,8 +16,15 @@ from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 
 from .handle import RunHandle
-from .mapping import MapRows, insert_map_rows, map_tasks, map_worker
-from .reading import read_sql, table_names
+from .mapping import (
+    MapRows,
+    check_map_table,
+    insert_map_rows,
+    map_run_name,
+    map_tasks,
+    map_worker,
+)
+from .reading import check_shared_db, read_sql, table_names
 from .results import RunResult, Tables, tidy_task_runs
 
 __all__ = ["Loom"]
@@ -51,7 +58,7 @@ class Loom:
         synchronous: str = "NORMAL",
         executor: Any = "threads",
     ) -> None:
-        self.db_path = str(db_path)
+        self.db_path = check_shared_db(db_path)
         self.executor = executor
         """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
         self.workers = workers
@@ -100,14 +107,21 @@ class Loom:
         )
 
     def map(
-        self, fn: Callable[[Any], Any], items: Iterable[Any], table: str, **kw: Any
+        self,
+        fn: Callable[[Any], Any],
+        items: Iterable[Any],
+        table: str,
+        *,
+        item_key: Callable[[Any], Any] | None = None,
+        **kw: Any,
     ) -> RunResult:
         """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
-        quote_identifier(table)
+        check_map_table(table)
+        kw.setdefault("name", map_run_name(fn, table))
         handlers = self.handlers.copy()
         handlers.register(MapRows, insert_map_rows)
         return self._run(
-            map_tasks(items),
+            map_tasks(items, item_key),
             map_worker(fn, table),
             cancel_event=threading.Event(),
             handlers=handlers,
