@@ -10,9 +10,11 @@ from .errors import (
     PipelineError,
     RunEnded,
     UnhandledMessage,
+    UnsupportedValue,
     WriterError,
 )
 from .execution.queue import MessageQueue, WorkerQueue
+from .loads.rows import Rows
 from .messages import (
     SENTINEL,
     Msg,
@@ -46,6 +48,7 @@ __all__ = [
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "Rows",
     "RunEnded",
     "RunSummary",
     "SQLiteWriter",
@@ -53,6 +56,7 @@ __all__ = [
     "TaskDef",
     "TaskError",
     "UnhandledMessage",
+    "UnsupportedValue",
     "WorkerQueue",
     "WriterError",
     "__version__",

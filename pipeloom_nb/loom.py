@@ -11,19 +11,13 @@ import pandas as pd
 
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import NoSuchTable
+from pipeloom.loads.rows import check_rows_options
 from pipeloom.progress.display import choose_display
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 
 from .handle import RunHandle
-from .mapping import (
-    MapRows,
-    check_map_table,
-    insert_map_rows,
-    map_run_name,
-    map_tasks,
-    map_worker,
-)
+from .mapping import check_map_table, map_run_name, map_tasks, map_worker
 from .reading import check_shared_db, read_sql, table_names
 from .results import RunResult, Tables, tidy_task_runs
 
@@ -112,19 +106,26 @@ class Loom:
         items: Iterable[Any],
         table: str,
         *,
+        key: str | tuple[str, ...] | None = None,
+        mode: str = "append",
+        schema: str = "evolve",
         item_key: Callable[[Any], Any] | None = None,
         **kw: Any,
     ) -> RunResult:
-        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`."""
+        """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`.
+
+        `mode="append"` (the default) inserts; `"merge"` upserts on `key`, so running the
+        cell again never duplicates rows; `"replace"` swaps the table's contents when the
+        run ends well. `schema="freeze"` refuses new columns. Each task is its item
+        (`item_key=` to choose the key), so `resume=True` runs only the items not done.
+        """
         check_map_table(table)
+        check_rows_options(table, key, mode, schema)
         kw.setdefault("name", map_run_name(fn, table))
-        handlers = self.handlers.copy()
-        handlers.register(MapRows, insert_map_rows)
         return self._run(
             map_tasks(items, item_key),
-            map_worker(fn, table),
+            map_worker(fn, table, key, mode, schema),
             cancel_event=threading.Event(),
-            handlers=handlers,
             **kw,
         )
 

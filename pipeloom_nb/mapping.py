@@ -12,10 +12,8 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -24,15 +22,13 @@ import numpy as np
 import pandas as pd
 
 from pipeloom.errors import ConfigError
+from pipeloom.loads.loader import check_target_table
+from pipeloom.loads.rows import Rows
 from pipeloom.messages import TaskDef
-from pipeloom.store.connection import quote_identifier
-from pipeloom.store.tables import OWN_TABLES
-from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue, to_rows
+from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue
 
 __all__ = [
-    "MapRows",
     "check_map_table",
-    "insert_map_rows",
     "item_id",
     "map_run_name",
     "map_tasks",
@@ -42,34 +38,10 @@ __all__ = [
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(frozen=True, slots=True)
-class MapRows:
-    """Rows for `table`, produced by one item of `Loom.map`."""
-
-    task_id: Any
-    """The item's task id."""
-    table: str
-    """The target table."""
-    columns: tuple[str, ...]
-    """Column names, in order."""
-    rows: list[tuple]
-    """Values SQLite stores as they are (see `pipeloom.values`)."""
-
-
 # --- the target table -------------------------------------------------------------------------
-def _fold(name: str) -> str:
-    return name.translate(_ASCII_LOWER)  # SQLite matches names ASCII-case-insensitively
-
-
 def check_map_table(table: Any) -> str:
     """`table` if `map` may write to it; ConfigError for pipeloom's or SQLite's own tables."""
-    quote_identifier(table)
-    folded = _fold(table)
-    if folded in OWN_TABLES or folded.startswith("sqlite_"):
-        raise ConfigError(
-            f"table={table!r} is one of pipeloom's or SQLite's own tables; choose another name"
-        )
-    return table
+    return check_target_table(table)
 
 
 def map_run_name(fn: Callable[..., Any], table: str) -> str:
@@ -162,35 +134,28 @@ def _label(item: Any, width: int = 40) -> str:
 
 
 # --- worker and writer ---------------------------------------------------------------------
-def map_worker(fn: Callable[[Any], Any], table: str) -> Callable[[TaskDef, Any], None]:
-    """A worker that calls `fn(item)` and sends its rows, converted for SQLite."""
+def map_worker(
+    fn: Callable[[Any], Any],
+    table: str,
+    key: str | tuple[str, ...] | None = None,
+    mode: str = "append",
+    schema: str = "evolve",
+) -> Callable[[TaskDef, Any], None]:
+    """A worker that calls `fn(item)` and sends what it returns as `Rows` for `table`."""
 
     def worker(task: TaskDef, q: Any) -> None:
         out = fn(task.params)
         try:
-            columns, rows = to_rows(out)
+            rows = Rows(table, out, key=key, mode=mode, schema=schema, task_id=task.task_id)
         except UnsupportedValue as exc:
             raise exc.where(item=task.name) from None
         except (TypeError, ValueError) as exc:
-            if type(exc) not in (TypeError, ValueError):
+            if type(exc) not in (TypeError, ValueError, ConfigError):
                 raise
             raise type(exc)(f"item {task.name}: {exc}") from None
-        if rows:
-            q.put(MapRows(task.task_id, table, columns, rows))
+        if rows.rows:
+            q.put(rows)
 
     worker.__qualname__ = getattr(fn, "__qualname__", "map")
     worker.__module__ = getattr(fn, "__module__", __name__)
     return worker
-
-
-def insert_map_rows(conn: sqlite3.Connection, msg: MapRows) -> None:
-    """Create the table from the first rows' columns, add new columns, insert."""
-    table = quote_identifier(check_map_table(msg.table))
-    cols = [quote_identifier(c) for c in msg.columns]
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})")
-    have = {_fold(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
-    for name, quoted in zip(msg.columns, cols, strict=True):
-        if _fold(name) not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {quoted}")
-    marks = ", ".join("?" * len(cols))
-    conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", msg.rows)

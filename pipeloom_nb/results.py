@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 import pandas as pd
 
 from pipeloom.errors import NoSuchTable
+from pipeloom.loads.loader import STAGE_PREFIX
 from pipeloom.progress.snapshot import TaskError
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.tables import OWN_TABLES
@@ -37,7 +38,11 @@ class Tables(Mapping[str, pd.DataFrame]):
         self._db = db_path
 
     def _names(self) -> list[str]:
-        return [n for n in table_names(self._db) if n not in OWN_TABLES]
+        return [
+            n
+            for n in table_names(self._db)
+            if n not in OWN_TABLES and not n.startswith(STAGE_PREFIX)
+        ]
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         names = self._names()
