@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RunClosing", "TaskClosed", "TasksCancelled"]
+from .messages import SENTINEL
+
+__all__ = ["WRITER_STOP", "RunClosing", "TaskClosed", "TasksCancelled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,7 @@ class RunClosing:
     """The run ends: cancelled, or None for a run that went to its end."""
 
     status: str | None
+
+
+WRITER_STOP = SENTINEL
+"""Stand-in until the store branch lands: the engine's own stop for the writer."""
