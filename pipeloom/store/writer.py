@@ -347,6 +347,8 @@ class SQLiteWriter(threading.Thread):
             self.stats.total,
             self.stats.ended - self.stats.started,
         )
+        if closing is not None and closing.facts:  # throttled, timed_out, abandoned counts
+            record.add_params(self._conn, self.run_id, dict(closing.facts))
 
     def cancel_run(self) -> None:
         """Stand-in until the store branch lands: record the run `cancelled`."""
