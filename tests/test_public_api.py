@@ -24,6 +24,7 @@ ENGINE = {
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RetryAfter",
     "RunEnded",
     "RunSummary",
     "SQLiteWriter",

@@ -78,12 +78,13 @@ class Throttle:
         """The server asked to wait `delay` seconds: hold every start, halve the rate."""
         with self._lock:
             now = self._clock()
+            if now >= self._hold:  # push-backs to starts made before the last one: once
+                if self.rate is None:
+                    self.rate = max(1.0, sum(1 for t in self._recent if t > now - 1.0))
+                current = self._rate(now) or self.rate
+                self._factor = max(MIN_FACTOR, current / self.rate / 2)
             self._hold = max(self._hold, now + delay)
-            if self.rate is None:
-                self.rate = max(1.0, sum(1 for t in self._recent if t > now - 1.0))
-            current = self._rate(now) or self.rate
-            self._factor = max(MIN_FACTOR, current / self.rate / 2)
-            self._since = max(now, self._hold)
+            self._since = self._hold
             self._next = max(self._next, self._hold)
 
     def record(self, closed: Any) -> None:
