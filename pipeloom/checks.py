@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ConfigError
+from .execution.retry import RetryOn, RetryPolicy
 
-__all__ = ["check_unique", "check_workers", "task_key"]
+__all__ = ["check_rate", "check_retry_policy", "check_unique", "check_workers", "task_key"]
 
 _MISSING = object()
 
@@ -43,3 +44,50 @@ def check_workers(workers: int | None) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
     return workers
+
+
+def _positive(name: str, value: Any, *, optional: bool = True, zero: bool = False) -> None:
+    if value is None and optional:
+        return
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or value < 0 or (value == 0 and not zero):
+        what = ">= 0" if zero else "> 0"
+        raise ConfigError(
+            f"{name} must be a number {what}{' or None' if optional else ''}, not {value!r}"
+        )
+
+
+def _check_retry_on(retry_on: Any) -> None:
+    if retry_on is None:
+        return
+    types = retry_on if isinstance(retry_on, tuple) else (retry_on,)
+    if all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
+        return
+    if callable(retry_on) and not isinstance(retry_on, type | tuple):
+        return
+    raise ConfigError(
+        f"retry_on must be exception types or a predicate fn(exc) -> bool, not {retry_on!r}"
+    )
+
+
+def check_retry_policy(
+    retries: int,
+    backoff: float,
+    max_delay: float,
+    retry_on: RetryOn | None,
+    timeout: float | None,
+) -> RetryPolicy:
+    """The run's `RetryPolicy`; ConfigError for a value that cannot work."""
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigError(f"retries must be >= 0, not {retries!r}")
+    _positive("retry_backoff", backoff, optional=False, zero=True)
+    _positive("retry_max_delay", max_delay, optional=False, zero=True)
+    _positive("timeout", timeout)
+    _check_retry_on(retry_on)
+    return RetryPolicy(retries, backoff, max_delay, retry_on, timeout)
+
+
+def check_rate(rate: float | None) -> float | None:
+    """`rate=` (task starts per second) or None; ConfigError unless it is > 0."""
+    _positive("rate", rate)
+    return None if rate is None else float(rate)

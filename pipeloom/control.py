@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RunClosing", "TaskClosed", "TasksCancelled"]
+from .messages import SENTINEL
+
+__all__ = ["WRITER_STOP", "RunClosing", "TaskClosed", "TasksCancelled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,12 @@ class TaskClosed:
     error: str | None = None
     traceback: str | None = None
     retrying: bool = False
+    retry_after: float | None = None
+    """Seconds the server asked to wait (`Retry-After`, `RetryAfter`), if it pushed back."""
+    timed_out: bool = False
+    """The attempt ran past `timeout=`."""
+    abandoned: bool = False
+    """The timed-out attempt's thread could not be stopped and runs on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +43,9 @@ class RunClosing:
     """The run ends: cancelled, or None for a run that went to its end."""
 
     status: str | None
+    facts: tuple[tuple[str, int], ...] = ()
+    """Counts the engine keeps (push-backs obeyed, attempts timed out), added to `params`."""
+
+
+WRITER_STOP = SENTINEL
+"""Stand-in until the store branch lands: the engine's own stop for the writer."""

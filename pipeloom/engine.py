@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .checks import check_unique, check_workers, task_key
+from .checks import check_rate, check_retry_policy, check_unique, check_workers, task_key
 from .errors import ConfigError
-from .execution.attempt import RetryPolicy
 from .execution.coroutines import is_async_worker, use_current_loop
 from .execution.executors import make_backend, make_runner
 from .execution.queue import MessageQueue
 from .execution.remote import dumps_worker
+from .execution.retry import RetryOn
+from .execution.throttle import Throttle
 from .lifecycle import drive, open_run
 from .progress.display import choose_display
 from .store.connection import Synchronous, check_db_path
@@ -45,6 +46,10 @@ def run_pipeline(
     resume: bool = False,
     retries: int = 0,
     retry_backoff: float = 0.5,
+    retry_max_delay: float = 60.0,
+    retry_on: RetryOn | None = None,
+    timeout: float | None = None,
+    rate: float | None = None,
     synchronous: Synchronous = "NORMAL",
     progress: Any = "auto",
     params: Mapping[str, Any] | None = None,
@@ -71,14 +76,24 @@ def run_pipeline(
     waits up to `cancel_grace` seconds for tasks in flight, then closes the database;
     Ctrl-C propagates once every message handed over is committed. The writer waits up to
     `lock_timeout` seconds for another connection's write lock on the file.
+
+    Retries and limits: a task that raises is retried up to `retries` times if `retry_on`
+    (exception types or a predicate; default: all but errors a retry repeats, see
+    `pipeloom.execution.retry`) wants it, after `retry_backoff` seconds doubling each time,
+    jittered, at most `retry_max_delay`. `timeout` bounds each attempt in seconds (a
+    coroutine is cancelled; a thread is abandoned and replaced). `rate` caps task starts
+    per second for the whole run, every executor alike; workers take one more start per
+    further request with `q.throttle()` (`await q.athrottle()`). A server's push-back
+    (HTTP 429/503 with `Retry-After`, or `pipeloom.RetryAfter`) retries after its delay
+    and slows the whole run.
     """
     worker_fn = default_worker if worker_fn is None else worker_fn
     if not callable(worker_fn):
         raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
     if workers is not None:
         check_workers(workers)
-    if retries < 0:
-        raise ConfigError(f"retries must be >= 0, not {retries!r}")
+    policy = check_retry_policy(retries, retry_backoff, retry_max_delay, retry_on, timeout)
+    limiter = Throttle(check_rate(rate))
     backend, pool_workers = make_backend(executor, workers)
     n_workers = pool_workers or check_workers(workers)
     payload = None if backend is None else dumps_worker(worker_fn)
@@ -94,7 +109,7 @@ def run_pipeline(
     display = choose_display(progress)
     writer = writer_cls(
         db_text,
-        MessageQueue(queue_size, cancel_event),
+        MessageQueue(queue_size, cancel_event, limiter),
         wal=wal,
         store_task_status=store_task_status,
         handlers=registry,
@@ -118,7 +133,7 @@ def run_pipeline(
         items,
         run.q,
         n_workers,
-        policy=RetryPolicy(retries, retry_backoff),
+        policy=policy,
         async_loop=async_loop,
         backend=backend,
         payload=payload,

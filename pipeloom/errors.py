@@ -10,6 +10,7 @@ __all__ = [
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RetryAfter",
     "RunEnded",
     "UnhandledMessage",
     "UnsupportedValue",
@@ -87,3 +88,15 @@ class UnsupportedValue(PipelineError, TypeError):
 
 class MagicUsageError(PipelineError):
     """Bad `%pipeloom` arguments: shown as a usage message, not a traceback."""
+
+
+class RetryAfter(PipelineError):
+    """Raise in a worker to say "the server pushed back: retry in `seconds`".
+
+    The task is retried after that delay (under `retries=`), and the whole run's starts
+    pause and slow down, as for an HTTP 429 or 503 carrying `Retry-After`.
+    """
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds:g} s")
+        self.seconds = max(0.0, float(seconds))

@@ -10,6 +10,7 @@ records the tasks whose messages it could not apply `cancelled`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +126,8 @@ def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
         if cancelled:
             _cancel(run, runner, grace, interrupts)
         if run.writer.error is None and not run.writer.closed.is_set():
-            run.q.put(RunClosing("cancelled" if cancelled else None))
+            facts = tuple(_facts(run).items())
+            run.q.put(RunClosing("cancelled" if cancelled else None, facts))
             run.q.put(WRITER_STOP)
         _wait_for_writer(run.writer)
         run.q.close()
@@ -162,8 +164,27 @@ def _wait_for_writer(writer: SQLiteWriter) -> None:
             return  # never started
 
 
+def _facts(run: Run) -> dict[str, int]:
+    """What the run's throttle counted: push-backs obeyed, attempts timed out, abandoned."""
+    limiter = run.q.limiter
+    return {} if limiter is None else limiter.facts()
+
+
+def _warn_abandoned(facts: dict[str, int]) -> None:
+    still = sum(t.is_alive() for t in threading.enumerate() if t.name == "pipeloom-attempt")
+    if facts.get("abandoned"):
+        LOG.warning(
+            "%d timed-out attempt(s) were left running in their threads (%d still running "
+            "in this process); their messages are ignored",
+            facts["abandoned"],
+            still,
+        )
+
+
 def _summarize(run: Run) -> RunSummary:
     writer = run.writer
+    facts = _facts(run)
+    _warn_abandoned(facts)
     snap = run.stats.snapshot()
     counts = {k: v for k, v in snap.counts.items() if k not in ("running", "queued") and v}
     summary = RunSummary(
@@ -177,6 +198,9 @@ def _summarize(run: Run) -> RunSummary:
         messages=snap.messages,
         errors=snap.errors,
         workers=run.workers,
+        throttled=facts.get("throttled", 0),
+        timed_out=facts.get("timed_out", 0),
+        abandoned=facts.get("abandoned", 0),
     )
     run.display.finish(snap, summary)
     return summary

@@ -33,6 +33,13 @@ class RunSummary:
     """Failed tasks (and failed handlers), with tracebacks."""
     workers: int = 0
     """Worker threads (or concurrent coroutines)."""
+    throttled: int = 0
+    """Server push-backs obeyed (HTTP 429/503 `Retry-After`, `RetryAfter`): retried after
+    the server's delay, the whole run slowed down."""
+    timed_out: int = 0
+    """Attempts that ran past `timeout=` (recorded as `TimeoutError`, retried if allowed)."""
+    abandoned: int = 0
+    """Of those, attempts whose thread could not be stopped and was left running."""
 
     @property
     def ok(self) -> bool:
@@ -62,9 +69,18 @@ class RunSummary:
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v)
+        extra = "".join(
+            f", {n} {what}"
+            for n, what in (
+                (self.throttled, "push-backs obeyed"),
+                (self.timed_out, "attempts timed out"),
+                (self.abandoned, "threads abandoned"),
+            )
+            if n
+        )
         return (
             f"run {self.run_id} ({self.name}): {self.status}; {self.total} tasks: "
-            f"{parts or 'none'}; {self.elapsed:.2f}s, {self.messages} messages"
+            f"{parts or 'none'}; {self.elapsed:.2f}s, {self.messages} messages{extra}"
         )
 
 

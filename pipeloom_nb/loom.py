@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import NoSuchTable
+from pipeloom.execution.retry import RetryOn
 from pipeloom.loads.rows import check_rows_options
 from pipeloom.progress.display import choose_display
 from pipeloom.store.connection import quote_identifier
@@ -32,6 +33,31 @@ def _schema_key(schema: Schema) -> Any:
     return tuple(_schema_key(s) for s in schema)
 
 
+_OPTIONS = (
+    "workers",
+    "executor",
+    "name",
+    "resume",
+    "retries",
+    "retry_backoff",
+    "retry_max_delay",
+    "retry_on",
+    "timeout",
+    "rate",
+    "progress",
+)
+_DEFAULTS = {"resume": False, "retries": 0, "retry_backoff": 0.5, "retry_max_delay": 60.0}
+
+
+def _options(given: dict[str, Any]) -> dict[str, Any]:
+    """The run options given explicitly (None and defaults left to the Loom and the engine)."""
+    return {
+        k: given[k]
+        for k in _OPTIONS
+        if given[k] is not None and not (k in _DEFAULTS and given[k] == _DEFAULTS[k])
+    }
+
+
 class Loom:
     """Runs pipelines into one SQLite file and hands results back as DataFrames.
 
@@ -51,8 +77,14 @@ class Loom:
         wal: bool = True,
         synchronous: str = "NORMAL",
         executor: Any = "threads",
+        rate: float | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.db_path = check_shared_db(db_path)
+        self.rate = rate
+        """Task starts per second for every run (None: no limit); a run's `rate=` wins."""
+        self.timeout = timeout
+        """Seconds one attempt may take in every run (None: no limit); a run's wins."""
         self.executor = executor
         """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
         self.workers = workers
@@ -83,12 +115,64 @@ class Loom:
         return register
 
     # --- running ------------------------------------------------------------------------------
-    def run(self, tasks: Iterable[Any], worker: Callable[..., Any], **kw: Any) -> RunResult:
-        """Run `worker(task, q)` over `tasks`, showing progress; returns a RunResult."""
+    def run(
+        self,
+        tasks: Iterable[Any],
+        worker: Callable[..., Any],
+        *,
+        workers: int | None = None,
+        executor: Any = None,
+        name: str | None = None,
+        resume: bool = False,
+        retries: int = 0,
+        retry_backoff: float = 0.5,
+        retry_max_delay: float = 60.0,
+        retry_on: RetryOn | None = None,
+        timeout: float | None = None,
+        rate: float | None = None,
+        progress: Any = None,
+        **kw: Any,
+    ) -> RunResult:
+        """Run `worker(task, q)` over `tasks`, showing progress; returns a RunResult.
+
+        workers: threads, coroutines or processes at once (default: the Loom's).
+        executor: "threads", "processes" or a `dask.distributed.Client` (default: the Loom's).
+        name: the run's name (what `resume=True` matches).
+        resume: skip tasks done in an earlier run of the same name.
+        retries: attempts after the first, for errors `retry_on` wants.
+        retry_backoff: seconds before the first retry, doubling, jittered.
+        retry_max_delay: the longest wait between attempts.
+        retry_on: exception types or `fn(exc) -> bool` (default: network errors, HTTP 429
+            and 5xx, and anything but HTTP 4xx and data/programming errors).
+        timeout: seconds one attempt may take (default: the Loom's).
+        rate: task starts per second for the whole run (default: the Loom's); a server's
+            429/503 `Retry-After` or `pipeloom.RetryAfter` pauses and slows it.
+        progress: "auto", a display, or False (default: the Loom's).
+        **kw: any other `run_pipeline` argument (`params`, `cancel_grace`, ...).
+        """
+        kw.update(_options(locals()))
         return self._run(tasks, worker, cancel_event=threading.Event(), **kw)
 
-    def start(self, tasks: Iterable[Any], worker: Callable[..., Any], **kw: Any) -> RunHandle:
-        """Start a run in the background and return its handle at once."""
+    def start(
+        self,
+        tasks: Iterable[Any],
+        worker: Callable[..., Any],
+        *,
+        workers: int | None = None,
+        executor: Any = None,
+        name: str | None = None,
+        resume: bool = False,
+        retries: int = 0,
+        retry_backoff: float = 0.5,
+        retry_max_delay: float = 60.0,
+        retry_on: RetryOn | None = None,
+        timeout: float | None = None,
+        rate: float | None = None,
+        progress: Any = None,
+        **kw: Any,
+    ) -> RunHandle:
+        """Start a run in the background and return its handle at once (arguments as `run`)."""
+        kw.update(_options(locals()))
         cancel = threading.Event()
         display = choose_display(kw.pop("progress", self.progress))
         show = getattr(display, "show", None)
@@ -110,6 +194,17 @@ class Loom:
         mode: str = "append",
         schema: str = "evolve",
         item_key: Callable[[Any], Any] | None = None,
+        workers: int | None = None,
+        executor: Any = None,
+        name: str | None = None,
+        resume: bool = False,
+        retries: int = 0,
+        retry_backoff: float = 0.5,
+        retry_max_delay: float = 60.0,
+        retry_on: RetryOn | None = None,
+        timeout: float | None = None,
+        rate: float | None = None,
+        progress: Any = None,
         **kw: Any,
     ) -> RunResult:
         """Call `fn(item)` for each item; the dicts or DataFrame rows it returns go to `table`.
@@ -118,7 +213,10 @@ class Loom:
         cell again never duplicates rows; `"replace"` swaps the table's contents when the
         run ends well. `schema="freeze"` refuses new columns. Each task is its item
         (`item_key=` to choose the key), so `resume=True` runs only the items not done.
+        Other arguments as `run`: `rate=` spaces the calls, `timeout=` bounds each,
+        `retries=` retries what `retry_on` wants (a 429's `Retry-After` is obeyed).
         """
+        kw.update(_options(locals()))
         check_map_table(table)
         check_rows_options(table, key, mode, schema)
         kw.setdefault("name", map_run_name(fn, table))
@@ -143,6 +241,8 @@ class Loom:
             progress = self.progress
         kw.setdefault("workers", self.workers)
         kw.setdefault("executor", self.executor)
+        kw.setdefault("rate", self.rate)
+        kw.setdefault("timeout", self.timeout)
         summary = run_pipeline(
             self.db_path,
             tasks,

@@ -26,8 +26,10 @@ from .loom import Loom
 __all__ = ["PipeloomMagics"]
 
 USAGE = """\
-%pipeloom run WORKER TASKS [--db PATH] [--workers N] [--executor E] [-o VAR]
-%%pipeloom run TASKS [--db PATH] [--workers N] [--executor E] [-o VAR]
+%pipeloom run WORKER TASKS [--db PATH] [--workers N] [--executor E] [--rate R]
+    [--timeout S] [--retries N] [-o VAR]
+%%pipeloom run TASKS [--db PATH] [--workers N] [--executor E] [--rate R] [--timeout S]
+    [--retries N] [-o VAR]
     (the cell defines the worker; E: threads, processes, or a dask.distributed.Client's name)
 %pipeloom sql [--db PATH] QUERY
 %pipeloom status | tables | runs [--db PATH]"""
@@ -49,6 +51,9 @@ def _parser() -> _Parser:
     p.add_argument("--db", default=None)
     p.add_argument("--workers", type=_positive_int, default=None)
     p.add_argument("--executor", default=None)
+    p.add_argument("--rate", type=_positive_float, default=None)
+    p.add_argument("--timeout", type=_positive_float, default=None)
+    p.add_argument("--retries", type=_non_negative_int, default=None)
     p.add_argument("-o", "--output", default=None)
     return p
 
@@ -57,6 +62,22 @@ def _positive_int(text: str) -> int:
     value = int(text) if text.isdecimal() else 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"needs a whole number >= 1, not {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdecimal():
+        raise argparse.ArgumentTypeError(f"needs a whole number >= 0, not {text!r}")
+    return int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"needs a number > 0, not {text!r}")
     return value
 
 
@@ -157,8 +178,9 @@ class PipeloomMagics(Magics):
             kw["executor"] = self._executor(opts.executor)
             if opts.executor not in EXECUTORS:
                 exprs.append(opts.executor)
-        if opts.workers is not None:
-            kw["workers"] = opts.workers
+        for opt in ("workers", "rate", "timeout", "retries"):
+            if getattr(opts, opt) is not None:
+                kw[opt] = getattr(opts, opt)
         if opts.output is not None:
             self._check_output(opts.output, exprs, worker)
         result = loom.run(tasks, worker, **kw)

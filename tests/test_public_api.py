@@ -24,6 +24,7 @@ ENGINE = {
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
+    "RetryAfter",
     "Rows",
     "RunEnded",
     "RunSummary",

@@ -1,8 +1,8 @@
-"""The attempt loop every executor shares: call the worker, record how it ended, retry.
+"""The attempt loop every executor shares: wait for a start, call the worker, record, retry.
 
 Threads, pool processes and Dask workers run `run_attempts`; coroutines run
 `run_attempts_async`. Both leave every decision (retry or not, after how long, what to
-record) to `Attempts`, so the retry policy lives in one place.
+record, what the run's `Throttle` hears) to `Attempts`, so the policy lives in one place.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..clock import utc_now
 from ..control import TaskClosed, TasksCancelled
+from ..messages import MsgTaskProgress
 from .queue import CancelFlag
+from .retry import NO_RETRY, RetryPolicy, server_delay
+from .timeouts import attempt_timed_out, call_with_timeout, timed_out
 
 __all__ = [
     "NO_RETRY",
@@ -37,7 +39,11 @@ def describe(exc: BaseException) -> str:
 
 
 def closed_message(
-    item: Item, started: str, exc: BaseException | None, retrying: bool = False
+    item: Item,
+    started: str,
+    exc: BaseException | None,
+    retrying: bool = False,
+    retry_after: float | None = None,
 ) -> TaskClosed:
     """The `TaskClosed` for one attempt at `item`: how it ended, with the traceback if it raised."""
     return TaskClosed(
@@ -48,39 +54,23 @@ def closed_message(
         None if exc is None else describe(exc),
         None if exc is None else "".join(traceback.format_exception(exc)),
         retrying,
+        retry_after,
+        exc is not None and timed_out(exc) is not None,
+        exc is not None and timed_out(exc) is True,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often to retry a task that raised, and how long to wait between attempts."""
-
-    retries: int = 0
-    """Attempts after the first."""
-    backoff: float = 0.5
-    """Seconds before the first retry; doubles with each retry."""
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return self.backoff * (2 ** (attempt - 1))
-
-
-NO_RETRY = RetryPolicy()
-"""One attempt per task."""
-
-
 class Attempts:
-    """The attempts at one task: `begin` each, then `end` says whether to retry."""
+    """The attempts at one task: `begin` each, then `end` says whether to retry and when."""
 
-    __slots__ = ("_cancelled", "_put", "item", "n", "policy", "started")
+    __slots__ = ("_cancelled", "_limiter", "_put", "item", "n", "policy", "started")
 
-    def __init__(
-        self, item: Item, policy: RetryPolicy, put: Callable[[Any], None], cancelled: CancelFlag
-    ) -> None:
+    def __init__(self, item: Item, policy: RetryPolicy, q: Any) -> None:
         self.item = item
         self.policy = policy
-        self._put = put
-        self._cancelled = cancelled
+        self._put: Callable[[Any], None] = q.put
+        self._cancelled: CancelFlag = q.cancelled
+        self._limiter = getattr(q, "limiter", None)  # None in other processes: the parent's
         self.n = 0
         self.started = ""
 
@@ -91,23 +81,50 @@ class Attempts:
 
     def end(self, exc: BaseException | None) -> float | None:
         """Record how the attempt ended; the delay before retrying, or None when it is over."""
-        retry = exc is not None and self.n <= self.policy.retries and not self._cancelled.is_set()
-        self._put(closed_message(self.item, self.started, exc, retrying=retry))
-        return self.policy.delay(self.n) if retry else None
+        pushed = None if exc is None else server_delay(exc)
+        retry = (
+            exc is not None
+            and self.n <= self.policy.retries
+            and self.policy.wants(exc)
+            and not self._cancelled.is_set()
+        )
+        msg = closed_message(self.item, self.started, exc, retry, pushed)
+        self._put(msg)
+        if self._limiter is not None:
+            self._limiter.record(msg)
+        if not retry:
+            return None
+        if pushed is None:
+            return self.policy.delay(self.n)
+        self._put(MsgTaskProgress(self.item[1], 0, 0, f"rate limited: waiting {pushed:.1f} s"))
+        return pushed
+
+    def cancel(self) -> None:
+        """The run was cancelled while this task waited for its turn to start."""
+        self._put(TasksCancelled((self.item[1],), utc_now()))
 
 
 def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy) -> None:
     """Call `fn(task, q)` until it succeeds, retries run out, or the run is cancelled.
 
-    Any exception ends the attempt, `BaseException`s included: in a worker thread a
-    `SystemExit` or `KeyboardInterrupt` can only come from the worker itself (signals go
-    to the main thread), and must not silently end the thread with its task unrecorded.
+    Each attempt first waits for its start under the run's `rate=`. Any exception ends
+    the attempt, `BaseException`s included: in a worker thread a `SystemExit` or
+    `KeyboardInterrupt` can only come from the worker itself (signals go to the main
+    thread), and must not silently end the thread with its task unrecorded. With
+    `policy.timeout`, each attempt runs in a fresh thread, abandoned when it overruns.
     """
-    attempts = Attempts(item, policy, q.put, q.cancelled)
+    attempts = Attempts(item, policy, q)
     while True:
+        wait = q.reserve()
+        if wait > 0 and q.cancelled.wait(wait):
+            attempts.cancel()
+            return
         attempts.begin()
         try:
-            fn(item[0], q)
+            if policy.timeout is None:
+                fn(item[0], q)
+            else:
+                call_with_timeout(fn, item[0], q, policy.timeout)
         except BaseException as exc:  # SystemExit too: it ends the task, not the thread
             delay = attempts.end(exc)
         else:
@@ -123,13 +140,15 @@ async def run_attempts_async(
 
     A `CancelledError` the worker raises itself (not from a cancel of its task) is a
     failure like any other. `KeyboardInterrupt` propagates: on a kernel's loop, which runs
-    in the main thread, it may be the user's Ctrl-C.
+    in the main thread, it may be the user's Ctrl-C. With `policy.timeout`, an attempt
+    that overruns is cancelled and fails with `TimeoutError`.
     """
-    attempts = Attempts(item, policy, q.put, q.cancelled)
+    attempts = Attempts(item, policy, q)
     while True:
-        attempts.begin()
         try:
-            await fn(item[0], q)
+            await asyncio.sleep(q.reserve())
+            attempts.begin()
+            await _attempt_async(fn, item[0], q, policy.timeout)
         except asyncio.CancelledError as exc:
             if _cancelled_by_us():
                 q.put(TasksCancelled((item[1],), utc_now()))
@@ -144,6 +163,22 @@ async def run_attempts_async(
         if delay is None:
             return
         await asyncio.sleep(delay)
+
+
+async def _attempt_async(
+    fn: Callable[..., Awaitable[Any]], task: Any, q: Any, seconds: float | None
+) -> None:
+    if seconds is None:
+        await fn(task, q)
+        return
+    limit = asyncio.timeout(seconds)
+    try:
+        async with limit:
+            await fn(task, q)
+    except TimeoutError as exc:
+        if not limit.expired():
+            raise
+        raise attempt_timed_out(seconds, abandoned=False) from exc
 
 
 def _cancelled_by_us() -> bool:

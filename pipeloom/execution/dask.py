@@ -18,6 +18,9 @@ from typing import Any
 __all__ = ["DaskBackend", "DaskReturnPath", "is_dask_client"]
 
 QUEUE_BATCHES = 64
+ASK = b"T:"
+"""Prefix of a worker's request for a start, followed by the queue for the answer."""
+ASK_TIMEOUT = 300
 
 
 def is_dask_client(obj: Any) -> bool:
@@ -32,12 +35,19 @@ class DaskReturnPath:
     key: str
     cancel: str
 
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool]]:
-        """Reach the queue and event through this worker's client."""
+    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
+        """Reach the queue and event through this worker's client; answers come on a queue
+        of this process's own."""
         from distributed import Event, Queue
 
         queue, event = Queue(self.key), Event(self.cancel)
-        return queue.put, event.is_set
+        answers = Queue(f"{self.key}-ask-{uuid.uuid4().hex}")
+
+        def ask() -> float:
+            queue.put(ASK + answers.name.encode())
+            return float(answers.get(timeout=ASK_TIMEOUT))
+
+        return queue.put, event.is_set, ask
 
 
 class DaskBackend:
@@ -46,6 +56,7 @@ class DaskBackend:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._closed = False
+        self._ask: Callable[[], float] = lambda: 0.0
 
     def default_workers(self) -> int:
         """Tasks in flight by default: the cluster's threads."""
@@ -56,10 +67,11 @@ class DaskBackend:
         that start anyway skip at once)."""
         return max(4 * workers, 32)
 
-    def return_path(self) -> DaskReturnPath:
-        """Make the run's queue and cancel event on the scheduler."""
+    def return_path(self, ask: Callable[[], float]) -> DaskReturnPath:
+        """Make the run's queue and cancel event on the scheduler; `ask()` answers starts."""
         from distributed import Event, Queue
 
+        self._ask = ask
         name = f"pipeloom-{uuid.uuid4().hex}"
         self._queue = Queue(name, client=self.client, maxsize=QUEUE_BATCHES)
         self._event = Event(f"{name}-cancel", client=self.client)
@@ -73,7 +85,16 @@ class DaskBackend:
         batches = self._queue.get(batch=True)
         if not batches:
             time.sleep(timeout)
-        return batches
+        return [b for b in batches if not self._answered(b)]
+
+    def _answered(self, data: bytes) -> bool:
+        """Answer a worker's request for a start; False for a batch of messages."""
+        if not data.startswith(ASK):
+            return False
+        from distributed import Queue
+
+        Queue(data[len(ASK) :].decode(), client=self.client).put(self._ask())
+        return True
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Submit one call (never cached: every task runs)."""

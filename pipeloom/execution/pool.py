@@ -43,8 +43,11 @@ class Backend(Protocol):
         """How many tasks to keep submitted: enough to keep `workers` busy, and no more."""
         ...
 
-    def return_path(self) -> ReturnPath:
-        """Open the way back for messages; returns what workers use to reach it."""
+    def return_path(self, ask: Callable[[], float]) -> ReturnPath:
+        """Open the way back for messages; returns what workers use to reach it.
+
+        A worker asking for a start is answered with `ask()` (seconds until its turn).
+        """
         ...
 
     def receive(self, timeout: float) -> list[bytes]:
@@ -103,10 +106,12 @@ class PoolRunner(Runner):
         self._forwarded = 0
         self._stop_forwarding = threading.Event()
         self._abandoned = False
+        self._tainted = False
+        """A timed-out attempt's thread runs on in a pool process: replace the processes."""
 
     def start(self) -> None:
         """Open the return path and start the submitting and forwarding threads."""
-        self._return_path = self.backend.return_path()
+        self._return_path = self.backend.return_path(self.q.reserve)
         self._forwarder = threading.Thread(
             target=self._forward, name="pipeloom-forward", daemon=True
         )
@@ -121,8 +126,8 @@ class PoolRunner(Runner):
                 for data in self.backend.receive(0.05):
                     for msg in cloudpickle.loads(data):
                         put(msg)
-                        if type(msg) is closed and not msg.retrying:
-                            self._forwarded += 1
+                        if type(msg) is closed:
+                            self._heard(msg)
                         elif type(msg) is skipped:
                             self._forwarded += len(msg.task_ids)
         except WriterError:
@@ -130,6 +135,14 @@ class PoolRunner(Runner):
         except Exception as exc:
             LOG.error("cannot receive messages from the pool: %s", exc)
             self._stop_forwarding.set()
+
+    def _heard(self, msg: TaskClosed) -> None:
+        """An attempt ended in a worker process: count it, tell the run's throttle."""
+        if not msg.retrying:
+            self._forwarded += 1
+        if self.q.limiter is not None:
+            self.q.limiter.record(msg)
+        self._tainted |= msg.abandoned
 
     def _drive(self) -> None:
         try:
@@ -155,6 +168,9 @@ class PoolRunner(Runner):
         self._stop_forwarding.set()
         if self._forwarder is not threading.current_thread():
             self._forwarder.join(5)
+        if self._tainted:
+            LOG.info("stopping the pool's processes: timed-out attempts still run in them")
+            self.backend.stop([])
         self.backend.close()
 
     def _submit_more(self) -> None:

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
-__all__ = ["ProcessBackend", "SocketReturnPath"]
+__all__ = ["ASK", "ProcessBackend", "SocketReturnPath"]
+
+ASK = b"T"
+"""A worker process asks for a start (a pickled batch never is this short)."""
 
 
 def _ignore_sigint() -> None:
@@ -35,8 +38,8 @@ class SocketReturnPath:
     authkey: bytes
     key: str
 
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool]]:
-        """Connect; return (send a batch, poll for a cancel)."""
+    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
+        """Connect; return (send a batch, poll for a cancel, ask the parent for a start)."""
         conn = Client(self.address, authkey=self.authkey)
         lock = threading.Lock()
         cancelled = False
@@ -51,7 +54,19 @@ class SocketReturnPath:
                     cancelled = True
             return cancelled
 
-        return conn.send_bytes, poll
+        def ask() -> float:
+            nonlocal cancelled
+            with lock:
+                try:
+                    conn.send_bytes(ASK)
+                    while (reply := conn.recv_bytes()) == b"cancel":
+                        cancelled = True
+                except (OSError, EOFError):
+                    cancelled = True
+                    return 0.0
+            return float(reply[1:])
+
+        return conn.send_bytes, poll, ask
 
 
 class ProcessBackend:
@@ -64,6 +79,7 @@ class ProcessBackend:
         self._cancelled = False
         self._closed = False
         self._executor: Any = None
+        self._ask: Callable[[], float] = lambda: 0.0
 
     def _get_executor(self) -> Any:
         from loky import get_reusable_executor
@@ -74,8 +90,12 @@ class ProcessBackend:
         """Two tasks per process: one running, one waiting in the pool's call queue."""
         return 2 * workers
 
-    def return_path(self) -> SocketReturnPath:
-        """Listen on a fresh Unix socket; worker processes connect on their first message."""
+    def return_path(self, ask: Callable[[], float]) -> SocketReturnPath:
+        """Listen on a fresh Unix socket; worker processes connect on their first message.
+
+        A worker's `ASK` is answered with `ask()`: seconds until its start.
+        """
+        self._ask = ask
         self._executor = self._get_executor()
         authkey = os.urandom(16)
         self._listener = Listener(family="AF_UNIX", authkey=authkey)
@@ -113,12 +133,21 @@ class ProcessBackend:
         batches = []
         for conn in wait(conns, timeout):
             try:
-                batches.append(conn.recv_bytes())
+                data = conn.recv_bytes()
+                if data == ASK:
+                    self._answer(conn)
+                else:
+                    batches.append(data)
             except (OSError, EOFError):
                 with self._lock:
                     if conn in self._conns:
                         self._conns.remove(conn)
         return batches
+
+    def _answer(self, conn: Connection) -> None:
+        wait = self._ask()
+        with self._lock:  # never inside a "cancel" sent from another thread
+            conn.send_bytes(b"W%r" % wait)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Submit to the pool; a pool broken by a killed worker is replaced once."""

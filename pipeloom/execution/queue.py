@@ -7,6 +7,7 @@ below half. That keeps `put()` close to the C queue's speed while memory stays b
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import RunEnded, WriterError
 
-__all__ = ["CancelFlag", "MessageQueue", "WorkerQueue"]
+__all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 
 
 @runtime_checkable
@@ -38,12 +39,56 @@ class WorkerQueue(Protocol):
     def put(self, msg: Any) -> None:
         """Hand a message to the writer."""
 
+    def reserve(self) -> float:
+        """Take one start of the run's `rate=`; seconds until it is yours (0: now)."""
 
-class MessageQueue:
+    def throttle(self) -> float:
+        """Take one start of the run's `rate=` and wait for it; the seconds waited."""
+
+    async def athrottle(self) -> float:
+        """`throttle` for a coroutine: waits with `asyncio.sleep`."""
+
+
+class Throttled:
+    """`reserve`/`throttle`/`athrottle` over a `reserve()` (a run's `Throttle`, the parent's)."""
+
+    cancelled: Any
+
+    def reserve(self) -> float:
+        """Take one start of the run's `rate=`; seconds until it is yours (0: now)."""
+        return 0.0
+
+    def throttle(self) -> float:
+        """Take one start of the run's `rate=` and wait for it; the seconds waited.
+
+        A task that makes several requests calls this before each request after its
+        first (the task's own start took one). Returns at once if the run is cancelled.
+        """
+        wait = self.reserve()
+        if wait > 0:
+            self.cancelled.wait(wait)
+        return wait
+
+    async def athrottle(self) -> float:
+        """`throttle` for a coroutine: `await q.athrottle()` before each further request."""
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return wait
+
+
+class MessageQueue(Throttled):
     """What workers call `put()` on; the writer drains it in batches."""
 
-    def __init__(self, maxsize: int = 10_000, cancelled: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        maxsize: int = 10_000,
+        cancelled: threading.Event | None = None,
+        limiter: Any = None,
+    ) -> None:
         self.maxsize = maxsize
+        self.limiter = limiter
+        """The run's `Throttle` (task starts per second, push-backs), or None."""
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._drained = threading.Condition(threading.Lock())
         self._waiting = 0
@@ -62,6 +107,10 @@ class MessageQueue:
                 raise queue.Full
             self._wait_for_room(timeout)
         self._q.put(msg)
+
+    def reserve(self) -> float:
+        """Take one start of the run's `rate=`; seconds until it is yours (0: now)."""
+        return 0.0 if self.limiter is None else self.limiter.reserve()
 
     def put_nowait(self, msg: Any) -> None:
         """Queue a message, or raise `queue.Full` at once if the queue is full."""

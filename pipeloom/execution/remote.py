@@ -21,6 +21,7 @@ from ..control import TasksCancelled
 from ..errors import PicklingFailed
 from .attempt import Item, RetryPolicy, run_attempts
 from .coroutines import is_async_worker
+from .queue import Throttled
 
 __all__ = [
     "CancelFlag",
@@ -40,8 +41,12 @@ class ReturnPath(Protocol):
 
     key: str
 
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool]]:
-        """Return (send a batch, poll whether the run was cancelled)."""
+    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
+        """Return (send a batch, poll whether the run was cancelled, ask for a start).
+
+        `ask()` has the parent take one start of the run's `rate=` and answers how many
+        seconds until it is ours: the parent hands out every start.
+        """
         ...
 
 
@@ -98,11 +103,20 @@ class CancelFlag:
         return True
 
 
-class RemoteQueue:
-    """The `q` a worker gets in another process; same `put()` as in threads."""
+class RemoteQueue(Throttled):
+    """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads."""
 
-    def __init__(self, send: Callable[[bytes], None], poll: Callable[[], bool]) -> None:
+    limiter = None
+    """The run's `Throttle` is the parent's: it hears of push-backs from forwarded messages."""
+
+    def __init__(
+        self,
+        send: Callable[[bytes], None],
+        poll: Callable[[], bool],
+        ask: Callable[[], float],
+    ) -> None:
         self._send = send
+        self._ask = ask
         self._buf: list[Any] = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
@@ -127,12 +141,21 @@ class RemoteQueue:
         if self._error is not None:
             self._raise_error()
 
+    def reserve(self) -> float:
+        """Ask the parent for one start of the run's `rate=`; seconds until it is ours."""
+        with self._send_lock:  # after what is buffered, and never inside a batch's bytes
+            self._send_buffered_locked()
+            return self._ask()
+
     def _send_buffered(self) -> None:
         with self._send_lock:  # batches leave in the order they were taken
-            with self._lock:
-                buf, self._buf = self._buf, []
-            if buf:
-                self._send(dumps_batch(buf))
+            self._send_buffered_locked()
+
+    def _send_buffered_locked(self) -> None:
+        with self._lock:
+            buf, self._buf = self._buf, []
+        if buf:
+            self._send(dumps_batch(buf))
 
     def _raise_error(self) -> None:
         err, self._error = self._error, None

@@ -10,7 +10,7 @@ from typing import Any
 from ..clock import utc_now
 from .tasks import TaskState
 
-__all__ = ["done_before", "finish_run", "insert_run", "insert_tasks"]
+__all__ = ["add_params", "done_before", "finish_run", "insert_run", "insert_tasks"]
 
 
 def insert_run(
@@ -66,4 +66,12 @@ def finish_run(
             elapsed,
             run_id,
         ),
+    )
+
+
+def add_params(conn: sqlite3.Connection, run_id: int, facts: Mapping[str, Any]) -> None:
+    """Merge `facts` into the run's `params` JSON (counts known only at the end)."""
+    conn.execute(
+        "UPDATE pipeline_runs SET params = json_patch(coalesce(params, '{}'), ?) WHERE run_id=?",
+        (json.dumps(dict(facts)), run_id),
     )

@@ -167,7 +167,7 @@ class TaskBook:
         elif st.status not in TERMINAL:
             st.finished_at = m.finished_at
             st.progress = 1.0
-            if st.attempts > 1 and st.message.startswith("retrying after"):
+            if st.attempts > 1 and st.message.startswith(("retrying after", "rate limited")):
                 st.message = f"done at attempt {st.attempts}"
             self.set_status(st, "done")
 

@@ -74,6 +74,8 @@ class SQLiteWriter(threading.Thread):
         batch_size: int = 5000,
         max_latency: float = 0.1,
         on_failure: Callable[[BaseException], None] | None = None,
+        lock_timeout: float = 60.0,
+        sentinel_stops: bool = True,
     ) -> None:
         super().__init__(name="pipeloom-writer", daemon=True)
         self.db_path = db_path
@@ -102,6 +104,8 @@ class SQLiteWriter(threading.Thread):
         self._closing: RunClosing | None = None
         self._stop_flag = threading.Event()
         self.ready = threading.Event()
+        self.closed = threading.Event()
+        """Stand-in until the store branch lands: set once the connection is closed."""
         """Set once the database is open and the run is recorded (or opening failed)."""
         self.run_id: int | None = None
         self.skipped_ids: frozenset = frozenset()
@@ -170,6 +174,7 @@ class SQLiteWriter(threading.Thread):
                 self._conn.close()
                 self._conn = None
             self.ready.set()
+            self.closed.set()
             return
         self.ready.set()
         try:
@@ -178,6 +183,7 @@ class SQLiteWriter(threading.Thread):
             self._fail(exc)
         finally:
             self._close()
+            self.closed.set()
 
     def _loop(self) -> None:
         get = self.msg_q.get
@@ -341,6 +347,15 @@ class SQLiteWriter(threading.Thread):
             self.stats.total,
             self.stats.ended - self.stats.started,
         )
+        if closing is not None and closing.facts:  # throttled, timed_out, abandoned counts
+            record.add_params(self._conn, self.run_id, dict(closing.facts))
+
+    def cancel_run(self) -> None:
+        """Stand-in until the store branch lands: record the run `cancelled`."""
+        self._closing = RunClosing("cancelled")
+
+    def give_up_backlog_at(self, deadline: float) -> None:
+        """Stand-in until the store branch lands: the backlog is always applied."""
 
     def stop(self) -> None:
         """Ask the loop to stop once the queue is empty (SENTINEL is the usual way)."""
