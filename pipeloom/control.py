@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["RunClosing", "TaskClosed", "TasksCancelled"]
+__all__ = ["WRITER_STOP", "RunClosing", "TaskClosed", "TasksCancelled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +35,20 @@ class RunClosing:
     """The run ends: cancelled, or None for a run that went to its end."""
 
     status: str | None
+
+
+class _WriterStop:
+    """The type of `WRITER_STOP` (one instance)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "WRITER_STOP"
+
+
+WRITER_STOP: Final = _WriterStop()
+"""The engine's own stop marker: the writer always stops at it.
+
+A worker's `SENTINEL` stops a writer only if it was made with `sentinel_stops=True` (the
+default, for pipeloom 0.0.7's stand-alone use); the engine makes it with False.
+"""

@@ -8,19 +8,25 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..clock import utc_now
+from .owner import Owner
 from .tasks import TaskState
 
 __all__ = ["done_before", "finish_run", "insert_run", "insert_tasks"]
 
 
 def insert_run(
-    conn: sqlite3.Connection, name: str, workers: int | None, params: Mapping[str, Any]
+    conn: sqlite3.Connection,
+    name: str,
+    workers: int | None,
+    params: Mapping[str, Any],
+    owner: Owner | None = None,
 ) -> int:
-    """Record a run as `running`; its run id."""
+    """Record a run as `running`, with its owner process; its run id."""
+    host, pid, start = (None, None, None) if owner is None else (owner.host, owner.pid, owner.start)
     cur = conn.execute(
-        "INSERT INTO pipeline_runs (name, status, started_at, workers, params) "
-        "VALUES (?, 'running', ?, ?, ?)",
-        (name, utc_now(), workers, json.dumps(dict(params), default=str)),
+        "INSERT INTO pipeline_runs (name, status, started_at, workers, params, host, pid, "
+        "pid_start) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+        (name, utc_now(), workers, json.dumps(dict(params), default=str), host, pid, start),
     )
     return cur.lastrowid
 
@@ -50,11 +56,12 @@ def finish_run(
     counts: Mapping[str, int],
     total: int,
     elapsed: float,
+    error: str | None = None,
 ) -> None:
-    """Close the run's row: final status, counts and elapsed seconds."""
+    """Close the run's row: final status, counts, elapsed seconds and run-level errors."""
     conn.execute(
         "UPDATE pipeline_runs SET status=?, finished_at=?, tasks=?, done=?, errors=?, "
-        "cancelled=?, skipped=?, elapsed_s=? WHERE run_id=?",
+        "cancelled=?, skipped=?, elapsed_s=?, error=? WHERE run_id=?",
         (
             status,
             utc_now(),
@@ -64,6 +71,7 @@ def finish_run(
             counts.get("cancelled", 0),
             counts.get("skipped", 0),
             elapsed,
+            error,
             run_id,
         ),
     )
