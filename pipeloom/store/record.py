@@ -11,7 +11,17 @@ from ..clock import utc_now
 from .owner import Owner
 from .tasks import TaskState
 
-__all__ = ["done_before", "finish_run", "insert_run", "insert_tasks"]
+__all__ = ["done_before", "finish_run", "insert_run", "insert_tasks", "upsert_tasks"]
+
+_UPSERT_TASK = """
+INSERT INTO task_runs
+  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts)
+VALUES (?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(run_id, id) DO UPDATE SET
+  name=excluded.name, status=excluded.status, progress=excluded.progress,
+  message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
+  result=excluded.result, error=excluded.error, attempts=excluded.attempts
+"""
 
 
 def insert_run(
@@ -47,6 +57,11 @@ def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskStat
         "INSERT INTO task_runs (run_id, id, name, status) VALUES (?, ?, ?, ?)",
         [(run_id, st.task_id, st.name, st.status) for st in tasks],
     )
+
+
+def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskState]) -> None:
+    """Write the tasks' rows as they stand now, in one `executemany`."""
+    conn.executemany(_UPSERT_TASK, [st.row(run_id) for st in tasks])
 
 
 def finish_run(

@@ -17,36 +17,23 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..clock import utc_now
 from ..control import RunClosing
-from ..errors import ConfigError, PipelineError, UnhandledMessage
+from ..errors import PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
 from ..progress.snapshot import TERMINAL, RunStats
-from ..summary import run_status
 from . import connection as dbconn
 from . import record
 from .apply import MessageApplier
-from .guard import run_guarded
-from .handlers import Handler, HandlerRegistry, Schema, apply_schema
+from .closing import close_run
+from .handlers import Handler, HandlerRegistry, Schema
 from .lock import COMMIT, ROLLBACK, begin_immediate
-from .owner import close_orphans, this_process
-from .tables import has_table, init_schema
+from .opening import open_run
 from .tasks import TaskBook, TaskState
 from .text import check_tasks
 
 __all__ = ["SQLiteWriter"]
 
 LOG = logging.getLogger("pipeloom.writer")
-
-_UPSERT_TASK = """
-INSERT INTO task_runs
-  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts)
-VALUES (?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT(run_id, id) DO UPDATE SET
-  name=excluded.name, status=excluded.status, progress=excluded.progress,
-  message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
-  result=excluded.result, error=excluded.error, attempts=excluded.attempts
-"""
 
 
 class SQLiteWriter(threading.Thread):
@@ -243,8 +230,7 @@ class SQLiteWriter(threading.Thread):
     def _flush(self, n_messages: int) -> None:
         dirty = self.book.take_dirty()
         if dirty and self._store:
-            run_id = self.run_id
-            self._conn.executemany(_UPSERT_TASK, [st.row(run_id) for st in dirty])
+            record.upsert_tasks(self._conn, self.run_id, dirty)
         if self._progress is not None:
             self._update_rich_bars(dirty)
         self.stats.messages += n_messages
@@ -278,14 +264,16 @@ class SQLiteWriter(threading.Thread):
         )
         self._conn = self._applier.conn = conn
         begin_immediate(conn, self.db_path, self.lock_timeout)
-        init_schema(conn, store_task_status=self._store)
-        self._apply_user_schema(conn)
-        self.interrupted_runs = close_orphans(conn, has_table(conn, "task_runs"))
-        self.run_id = record.insert_run(
-            conn, self.run_name, self._workers, self._params, this_process()
+        opened = open_run(
+            conn,
+            self.run_name,
+            self._workers,
+            self._params,
+            store_task_status=self._store,
+            schema=self._schema,
+            resume=self._resume,
         )
-        if self._resume and self._store:
-            self.skipped_ids = record.done_before(conn, self.run_name, self.run_id)
+        self.run_id, self.skipped_ids, self.interrupted_runs = opened
         if tasks is not None:
             with self.stats.lock:
                 self.book.add(tasks, self.skipped_ids)
@@ -294,14 +282,6 @@ class SQLiteWriter(threading.Thread):
         self.book.take_dirty()
         conn.execute(COMMIT)
         LOG.info("writer started: %s (WAL=%s)", self.db_path, self._use_wal)
-
-    def _apply_user_schema(self, conn: dbconn.WriterConnection) -> None:
-        """`schema=` in the opening transaction: all of it lands, or none of it."""
-        failure = run_guarded(conn, lambda: apply_schema(conn, self._schema), "schema=")
-        if isinstance(failure, PipelineError):
-            raise failure
-        if failure is not None:
-            raise ConfigError(f"schema= failed: {type(failure).__name__}: {failure}") from failure
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
@@ -335,37 +315,14 @@ class SQLiteWriter(threading.Thread):
             LOG.info("writer stopped")
 
     def _finish_run(self) -> None:
-        """Settle unfinished tasks, write them, close the run's row with its status."""
         closing = self._closing
-        cancelled = self._cancelled.is_set() or (
-            closing is not None and closing.status == "cancelled"
-        )
-        stats = self.stats
-        with stats.lock:
-            self._report_dropped()
-            self.book.settle(cancelled, utc_now())
-            self._flush(0)
-            stats.ended = time.monotonic()
-            failed = self.error is not None
-            self.status = run_status(
-                stats.counts, cancelled=cancelled, failed=failed, errors=len(stats.errors)
-            )
-            run_errors = [e.message for e in stats.errors if e.task_id is None]
-        record.finish_run(
+        self.status = close_run(
             self._conn,
+            self.book,
             self.run_id,
-            self.status,
-            stats.counts,
-            stats.total,
-            stats.ended - stats.started,
-            "\n".join(run_errors) or None,
+            store_task_status=self._store,
+            cancelled=self._cancelled.is_set()
+            or (closing is not None and closing.status == "cancelled"),
+            failed=self.error is not None,
+            dropped_untasked=self._applier.dropped_untasked,
         )
-
-    def _report_dropped(self) -> None:
-        n = self._applier.dropped_untasked
-        if n:
-            self.book.run_error(
-                "backlog",
-                f"{n} message(s) without a task id were not written: the run gave up its backlog",
-                None,
-            )
