@@ -6,10 +6,12 @@ The writer thread opens the only read-write connection; readers use `connect_rea
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from .lock import is_busy
 
 __all__ = [
     "MEMORY",
@@ -116,10 +118,8 @@ def connect(
             uri=text.startswith("file:"),
             isolation_level=None,
         )
-        if text == MEMORY:
-            conn.execute("PRAGMA journal_mode=MEMORY")
-        else:
-            conn.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
+        mode = "MEMORY" if text == MEMORY else "WAL" if wal else "DELETE"
+        _set_journal_mode(conn, mode, timeout)
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot open database {text!r}: {exc}") from exc
     if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -130,6 +130,21 @@ def connect(
     conn.execute("PRAGMA cache_size=-100000")
     conn.execute("PRAGMA wal_autocheckpoint=1000")
     return conn
+
+
+def _set_journal_mode(conn: sqlite3.Connection, mode: str, timeout: float) -> None:
+    """Set the journal mode, retrying while another process holds the file (up to `timeout`)."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].upper() == mode:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(f"PRAGMA journal_mode={mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
 
 
 def connect_readonly(db_path: str | Path) -> sqlite3.Connection:
