@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import sys
@@ -112,7 +113,7 @@ PIPELINE = textwrap.dedent("""
 
 @pytest.mark.timeout(90)
 def test_two_processes_running_pipelines_into_one_file_both_finish(db_path):
-    env = {"PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", PIPELINE, str(db_path), who],

@@ -319,3 +319,17 @@ def test_giving_up_the_backlog_cancels_the_tasks_that_lost_rows(db_path):
     assert "not written" in msg
     assert any("1 message(s) without a task id" in e.message for e in w.stats.errors)
     assert w.status == "error"
+
+
+def test_a_handlers_own_savepoints_still_work(db_path):
+    def handler(conn, msg):
+        conn.execute("SAVEPOINT mine")
+        insert_items(conn, msg)
+        if msg.task_id == 2:
+            conn.execute("ROLLBACK TO mine")
+        conn.execute("RELEASE mine")
+
+    msgs = three_tasks_one_bad(MsgRows(2, [(2, "b")]))
+    w = run_writer(db_path, msgs, handlers={MsgRows: handler})
+    assert w.error is None and w.status == "done"
+    assert rows(db_path, "SELECT k FROM items ORDER BY k") == [(1,), (3,)]
