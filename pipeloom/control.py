@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from .messages import SENTINEL
+from typing import Any, Final
 
 __all__ = ["WRITER_STOP", "RunClosing", "TaskClosed", "TasksCancelled"]
 
@@ -47,5 +45,18 @@ class RunClosing:
     """Counts the engine keeps (push-backs obeyed, attempts timed out), added to `params`."""
 
 
-WRITER_STOP = SENTINEL
-"""Stand-in until the store branch lands: the engine's own stop for the writer."""
+class _WriterStop:
+    """The type of `WRITER_STOP` (one instance)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "WRITER_STOP"
+
+
+WRITER_STOP: Final = _WriterStop()
+"""The engine's own stop marker: the writer always stops at it.
+
+A worker's `SENTINEL` stops a writer only if it was made with `sentinel_stops=True` (the
+default, for pipeloom 0.0.7's stand-alone use); the engine makes it with False.
+"""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,3 +48,22 @@ def quiet_worker(task: Any, q: Any) -> None:
     """Sends two progress messages and nothing else."""
     q.put(MsgTaskProgress(task.task_id, 1, 2, "half"))
     q.put(MsgTaskProgress(task.task_id, 2, 2, "all"))
+
+
+CELL = """
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class {name}:
+    rows: list
+    task_id: int = 1
+"""
+
+
+def run_cell(name: str, module: str = "fake_notebook") -> type:
+    """Define class `name` as a notebook cell does, in `module` (run it again: a new class)."""
+    mod = sys.modules.get(module)
+    if mod is None:
+        mod = sys.modules[module] = types.ModuleType(module)
+    exec(CELL.format(name=name), mod.__dict__)
+    return getattr(mod, name)

@@ -13,6 +13,8 @@ import pytest
 from pipeloom import MsgTaskProgress, NoSuchTable, TaskDef
 from pipeloom_nb import Loom, RunResult
 
+from .helpers import run_cell
+
 USERS = "CREATE TABLE IF NOT EXISTS users(key TEXT PRIMARY KEY, name TEXT, active INTEGER)"
 
 
@@ -61,20 +63,22 @@ def test_run_with_inline_handler_and_schema(loom):
 
 def test_rerun_handler_cell_replaces_and_redefined_class_still_matches(loom):
     calls = []
-    old_cls = define_msg()
+    old_cls = run_cell("MsgUsers")
 
     @loom.handler(old_cls)
     def first(conn, msg):
         calls.append("first")
 
-    new_cls = define_msg()  # the message cell was run again
+    new_cls = run_cell("MsgUsers")  # the message cell was run again
+    loom.run([TaskDef(1, "a")], lambda t, q: q.put(new_cls([])))
+    assert calls == ["first"]
 
-    @loom.handler(new_cls)
+    @loom.handler(new_cls)  # the handler cell was run again
     def second(conn, msg):
         calls.append("second")
 
-    loom.run([TaskDef(1, "a"), TaskDef(2, "b")], lambda t, q: q.put(old_cls([])))
-    assert calls == ["second", "second"]
+    loom.run([TaskDef(1, "a"), TaskDef(2, "b")], lambda t, q: q.put(new_cls([])))
+    assert calls == ["first", "second", "second"]
     assert len(loom.handlers) == 1
 
 

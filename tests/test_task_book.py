@@ -88,3 +88,63 @@ def test_cancel_leaves_finished_tasks_alone(book):
     book.cancelled(TasksCancelled((1, 2), T1, "cancelled"))
     assert book.tasks[1].status == "done" and book.tasks[2].status == "cancelled"
     assert counts(book) == {"done": 1, "cancelled": 1, "skipped": 1}
+
+
+def test_a_message_for_an_id_not_in_the_run_is_one_run_error_and_no_row(book):
+    book.started(MsgTaskStarted(99, "ghost", T0))
+    book.progress(MsgTaskProgress(99, 1, 2))
+    assert 99 not in book.tasks and book.take_dirty() == []
+    [err] = book.stats.errors
+    assert err.task_id is None and "task id 99, which is not in this run" in err.message
+
+
+def test_a_book_without_registered_tasks_adds_them_as_they_come():
+    b = TaskBook()
+    b.started(MsgTaskStarted(5, "five", T0))
+    assert b.tasks[5].status == "running" and b.stats.errors == []
+
+
+def test_an_unhashable_task_id_is_a_run_error(book):
+    book.progress(MsgTaskProgress([1], 1, 2))
+    assert "not hashable" in book.stats.errors[0].message
+
+
+def test_a_finished_status_outside_the_protocol_is_an_error_for_good(book):
+    book.finished(MsgTaskFinished(1, "ok", T1))
+    book.closed(closed(1))
+    st = book.tasks[1]
+    assert st.status == "error" and "status 'ok'" in st.message
+
+
+def test_unencodable_text_is_stored_escaped(book):
+    book.progress(MsgTaskProgress(1, 1, 2, "bad \ud800"))
+    book.finished(MsgTaskFinished(2, "error", T1, result="\udcff", message="m", traceback="\ud800"))
+    assert book.tasks[1].message == "bad \\ud800"
+    assert book.tasks[2].result == "\\udcff" and book.tasks[2].error == "\\ud800"
+    assert book.stats.errors[0].traceback == "\\ud800"
+
+
+def test_a_task_whose_rows_were_dropped_is_cancelled_even_if_it_returns(book):
+    book.dropped(1, "a MsgRows message")
+    book.closed(closed(1))
+    st = book.tasks[1]
+    assert st.status == "cancelled" and "was not written" in st.message
+
+
+def test_a_done_task_that_loses_a_late_message_is_no_longer_done(book):
+    book.closed(closed(1))
+    book.dropped(1, "a MsgRows message")
+    assert book.tasks[1].status == "cancelled"
+    assert counts(book) == {"queued": 1, "cancelled": 1, "skipped": 1}
+
+
+def test_settle_closes_unfinished_tasks_as_error_or_cancelled(book):
+    book.started(MsgTaskStarted(1, "t1", T0))
+    book.settle(cancelled=False, finished_at=T1)
+    assert book.tasks[1].status == book.tasks[2].status == "error"
+    assert book.tasks[1].message == "the run ended before this task finished"
+    assert book.tasks[3].status == "skipped"
+    b = TaskBook()
+    b.add([(1, "t1")])
+    b.settle(cancelled=True, finished_at=T1)
+    assert b.tasks[1].status == "cancelled" and b.stats.errors == []

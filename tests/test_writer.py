@@ -18,7 +18,7 @@ from pipeloom import (
     SQLiteWriter,
 )
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, run_cell
 
 
 def run_writer(db, messages, q=None, **kw):
@@ -56,7 +56,7 @@ def test_progress_is_coalesced_to_the_latest_value(db_path):
     msgs += [MsgTaskProgress(1, i, 1000, f"step {i}") for i in range(1, 1000)]
     run_writer(db_path, msgs)
     assert rows(db_path, "SELECT status, progress, message FROM task_runs") == [
-        ("running", 0.999, "step 999")
+        ("error", 0.999, "the run ended before this task finished")
     ]
 
 
@@ -170,17 +170,10 @@ def test_store_task_status_off_leaves_no_task_runs(db_path):
 
 def test_redefined_message_class_finds_its_handler():
     reg = HandlerRegistry()
-
-    def make_cls():
-        @dataclass(frozen=True)
-        class Msg:
-            x: int
-
-        return Msg
-
-    old, new = make_cls(), make_cls()
+    old = run_cell("MsgRedefined")
+    new = run_cell("MsgRedefined")  # the cell was run again
     assert old is not new
     reg.register(old, insert_items)
     assert reg.get(new) is insert_items
     reg.register(new, rows)
-    assert reg.get(old) is rows and len(reg) == 1
+    assert reg.get(new) is rows and reg.get(old) is insert_items and len(reg) == 1

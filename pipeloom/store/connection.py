@@ -6,10 +6,12 @@ The writer thread opens the only read-write connection; readers use `connect_rea
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import ConfigError
+from .lock import is_busy
 
 __all__ = [
     "MEMORY",
@@ -27,27 +29,58 @@ Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
 
 class WriterConnection(sqlite3.Connection):
-    """The writer's connection: `commit()` inside a batch is deferred to the group commit.
+    """The writer's connection: user code on it cannot end the writer's transaction.
 
     Handlers written for pipeloom call `conn.commit()` after each message; here that
     keeps working without breaking batching or per-message atomicity. `rollback()` inside
-    a handler undoes only that message's effects.
+    a handler undoes only that message's effects. While user code runs (`guarded`), an
+    authorizer refuses COMMIT, ROLLBACK, BEGIN and any statement on the writer's savepoint,
+    and `close()` raises: the statement fails inside the handler, so only its message fails.
     """
 
     in_batch: bool = False
     savepoint: str | None = None
+    guarded: bool = False
+    """True while user code (a handler, a schema callable) runs on this connection."""
+    refused: str | None = None
+    """The transaction statement last refused to user code, if any."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_authorizer(self._authorize)
+
+    def _authorize(self, action: int, arg1: Any, arg2: Any, _db: Any, _trigger: Any) -> int:
+        if self.guarded and (
+            action == sqlite3.SQLITE_TRANSACTION
+            or (action == sqlite3.SQLITE_SAVEPOINT and str(arg2).lower() == self.savepoint)
+        ):
+            self.refused = f"{arg1} {arg2 or ''}".strip()
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
 
     def commit(self) -> None:
-        """Commit now, or at the end of the current batch when called from a handler."""
-        if not self.in_batch:
+        """Commit now, or at the end of the current batch when called from user code."""
+        if not (self.in_batch or self.guarded):
             super().commit()
 
     def rollback(self) -> None:
         """Roll back the current message when called from a handler, else the transaction."""
-        if self.in_batch and self.savepoint:
-            self.execute(f"ROLLBACK TO {self.savepoint}")
+        if self.savepoint and (self.in_batch or self.guarded):
+            self.guarded, was = False, self.guarded
+            try:
+                self.execute(f"ROLLBACK TO {self.savepoint} -- pipeloom writer")
+            finally:
+                self.guarded = was
         else:
             super().rollback()
+
+    def close(self) -> None:
+        """Close, unless user code asks: the writer owns this connection."""
+        if self.guarded:
+            raise sqlite3.ProgrammingError(
+                "the writer's connection cannot be closed by a handler (the writer closes it)"
+            )
+        super().close()
 
 
 def check_db_path(db_path: str | Path) -> str:
@@ -69,17 +102,24 @@ def connect(
     wal: bool = True,
     synchronous: Synchronous = "NORMAL",
     factory: type[sqlite3.Connection] = sqlite3.Connection,
+    timeout: float = 60.0,
 ) -> sqlite3.Connection:
-    """Open a configured read-write connection (call it in the thread that will use it)."""
+    """Open a configured read-write connection (call it in the thread that will use it).
+
+    `timeout` is SQLite's busy timeout: how long a statement waits for another
+    connection's lock before it fails with "database is locked".
+    """
     text = check_db_path(db_path)
     try:
         conn = sqlite3.connect(
-            text, timeout=60, factory=factory, uri=text.startswith("file:"), isolation_level=None
+            text,
+            timeout=timeout,
+            factory=factory,
+            uri=text.startswith("file:"),
+            isolation_level=None,
         )
-        if text == MEMORY:
-            conn.execute("PRAGMA journal_mode=MEMORY")
-        else:
-            conn.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
+        mode = "MEMORY" if text == MEMORY else "WAL" if wal else "DELETE"
+        _set_journal_mode(conn, mode, timeout)
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot open database {text!r}: {exc}") from exc
     if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -90,6 +130,21 @@ def connect(
     conn.execute("PRAGMA cache_size=-100000")
     conn.execute("PRAGMA wal_autocheckpoint=1000")
     return conn
+
+
+def _set_journal_mode(conn: sqlite3.Connection, mode: str, timeout: float) -> None:
+    """Set the journal mode, retrying while another process holds the file (up to `timeout`)."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].upper() == mode:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(f"PRAGMA journal_mode={mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
 
 
 def connect_readonly(db_path: str | Path) -> sqlite3.Connection:

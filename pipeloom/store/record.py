@@ -8,19 +8,35 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..clock import utc_now
+from .owner import Owner
 from .tasks import TaskState
 
-__all__ = ["add_params", "done_before", "finish_run", "insert_run", "insert_tasks"]
+__all__ = ["add_params", "done_before", "finish_run", "insert_run", "insert_tasks", "upsert_tasks"]
+
+_UPSERT_TASK = """
+INSERT INTO task_runs
+  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts)
+VALUES (?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(run_id, id) DO UPDATE SET
+  name=excluded.name, status=excluded.status, progress=excluded.progress,
+  message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
+  result=excluded.result, error=excluded.error, attempts=excluded.attempts
+"""
 
 
 def insert_run(
-    conn: sqlite3.Connection, name: str, workers: int | None, params: Mapping[str, Any]
+    conn: sqlite3.Connection,
+    name: str,
+    workers: int | None,
+    params: Mapping[str, Any],
+    owner: Owner | None = None,
 ) -> int:
-    """Record a run as `running`; its run id."""
+    """Record a run as `running`, with its owner process; its run id."""
+    host, pid, start = (None, None, None) if owner is None else (owner.host, owner.pid, owner.start)
     cur = conn.execute(
-        "INSERT INTO pipeline_runs (name, status, started_at, workers, params) "
-        "VALUES (?, 'running', ?, ?, ?)",
-        (name, utc_now(), workers, json.dumps(dict(params), default=str)),
+        "INSERT INTO pipeline_runs (name, status, started_at, workers, params, host, pid, "
+        "pid_start) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+        (name, utc_now(), workers, json.dumps(dict(params), default=str), host, pid, start),
     )
     return cur.lastrowid
 
@@ -43,6 +59,11 @@ def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskStat
     )
 
 
+def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskState]) -> None:
+    """Write the tasks' rows as they stand now, in one `executemany`."""
+    conn.executemany(_UPSERT_TASK, [st.row(run_id) for st in tasks])
+
+
 def finish_run(
     conn: sqlite3.Connection,
     run_id: int,
@@ -50,11 +71,12 @@ def finish_run(
     counts: Mapping[str, int],
     total: int,
     elapsed: float,
+    error: str | None = None,
 ) -> None:
-    """Close the run's row: final status, counts and elapsed seconds."""
+    """Close the run's row: final status, counts, elapsed seconds and run-level errors."""
     conn.execute(
         "UPDATE pipeline_runs SET status=?, finished_at=?, tasks=?, done=?, errors=?, "
-        "cancelled=?, skipped=?, elapsed_s=? WHERE run_id=?",
+        "cancelled=?, skipped=?, elapsed_s=?, error=? WHERE run_id=?",
         (
             status,
             utc_now(),
@@ -64,6 +86,7 @@ def finish_run(
             counts.get("cancelled", 0),
             counts.get("skipped", 0),
             elapsed,
+            error,
             run_id,
         ),
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from ..errors import ConfigError
+from .script import run_script
 
-__all__ = ["OWN_TABLES", "init_schema"]
+__all__ = ["OWN_TABLES", "has_table", "init_schema"]
 
 OWN_TABLES = frozenset({"pipeline_runs", "task_runs"})
 """Tables a run keeps for itself; user code must not write them."""
@@ -16,7 +17,7 @@ CREATE TABLE IF NOT EXISTS task_runs (
   run_id      INTEGER NOT NULL DEFAULT 0,
   id          NOT NULL,
   name        TEXT NOT NULL,
-  status      TEXT NOT NULL,            -- queued|running|done|error|cancelled
+  status      TEXT NOT NULL,            -- queued|running|done|error|cancelled|interrupted
   progress    REAL NOT NULL DEFAULT 0.0,
   message     TEXT,
   started_at  TEXT,
@@ -34,7 +35,7 @@ _PIPELINE_RUNS = """
 CREATE TABLE IF NOT EXISTS pipeline_runs (
   run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
   name        TEXT NOT NULL,
-  status      TEXT NOT NULL,            -- running|done|error|cancelled|failed
+  status      TEXT NOT NULL,            -- running|done|error|cancelled|failed|interrupted
   started_at  TEXT NOT NULL,
   finished_at TEXT,
   workers     INTEGER,
@@ -48,11 +49,36 @@ CREATE TABLE IF NOT EXISTS pipeline_runs (
 );
 """
 
+_ADDED_RUN_COLUMNS = {
+    "host": "TEXT",  # the owner: host name, pid and process start (owner.py)
+    "pid": "INTEGER",
+    "pid_start": "TEXT",
+    "error": "TEXT",  # run-level errors (protocol, dropped backlog, orphaned)
+}
+"""Columns added after pipeloom 0.1; older files get them with ALTER TABLE."""
+
 
 def init_schema(conn: sqlite3.Connection, *, store_task_status: bool = True) -> None:
-    """Create `pipeline_runs`, and `task_runs` when task status is stored."""
-    conn.executescript(_PIPELINE_RUNS + (_TASK_RUNS if store_task_status else ""))
+    """Create `pipeline_runs`, and `task_runs` when task status is stored.
+
+    Runs in the caller's transaction (no `executescript`, which would commit it).
+    """
+    run_script(conn, _PIPELINE_RUNS + (_TASK_RUNS if store_task_status else ""))
+    _add_missing_columns(conn)
     _refuse_legacy_task_runs(conn)
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """True if the database has a table called `name`."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(sql, (name,)).fetchone() is not None
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    cols = {row[1] for row in conn.execute("PRAGMA table_info(pipeline_runs)")}
+    for name, decl in _ADDED_RUN_COLUMNS.items():
+        if name not in cols:
+            conn.execute(f"ALTER TABLE pipeline_runs ADD COLUMN {name} {decl}")
 
 
 def _refuse_legacy_task_runs(conn: sqlite3.Connection) -> None:

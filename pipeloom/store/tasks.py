@@ -1,7 +1,8 @@
 """The task state machine: each task's row, its status transitions, the run's counts.
 
 Pure bookkeeping, no thread and no database: the writer feeds it messages in order and
-writes the rows it marks dirty. Tests drive it directly.
+writes the rows it marks dirty. Tests drive it directly. Text from messages is made
+storable here (`text.storable`), so one bad string never fails a batch.
 """
 
 from __future__ import annotations
@@ -12,8 +13,14 @@ from typing import Any
 from ..control import TaskClosed, TasksCancelled
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import TERMINAL, RunStats, TaskError
+from .text import storable
 
-__all__ = ["TaskBook", "TaskState"]
+__all__ = ["FINISHED_STATUSES", "TaskBook", "TaskState"]
+
+FINISHED_STATUSES = ("done", "error", "cancelled")
+"""The statuses a worker may give in `MsgTaskFinished`."""
+
+UNFINISHED = "the run ended before this task finished"
 
 
 class TaskState:
@@ -22,8 +29,8 @@ class TaskState:
     __slots__ = (
         "attempts",
         "error",
+        "final",
         "finished_at",
-        "handler_failed",
         "message",
         "name",
         "progress",
@@ -44,7 +51,8 @@ class TaskState:
         self.result: str | None = None
         self.error: str | None = None
         self.attempts = 0
-        self.handler_failed = False
+        self.final = False
+        """Set when a failure or lost rows fixed the status; later messages do not change it."""
 
     def row(self, run_id: int) -> tuple:
         """The row for an upsert into `task_runs`."""
@@ -68,12 +76,18 @@ class TaskBook:
 
     Counts, tasks in flight and errors are kept in `stats` (read by the display); rows
     changed since the last `take_dirty()` are returned by it, to be written in one go.
+    Once `add()` has registered the run's tasks, a message for any other id is a
+    run-level error; a book never given its tasks (a stand-alone writer) adds a task
+    when its first message arrives.
     """
 
     def __init__(self, stats: RunStats | None = None) -> None:
         self.stats = stats if stats is not None else RunStats()
         self.tasks: dict[Any, TaskState] = {}
+        self.fixed = False
+        """True once the run's tasks are registered: no other id may appear."""
         self._dirty: dict[Any, TaskState] = {}
+        self._unknown: set[str] = set()
 
     def add(self, tasks: Iterable[tuple[Any, str]], skipped: frozenset = frozenset()) -> None:
         """Register the run's tasks: `queued`, or `skipped` when done in an earlier run."""
@@ -83,23 +97,53 @@ class TaskBook:
             self.tasks[task_id] = TaskState(task_id, name, status)
             counts[status] += 1
         self.stats.total = len(self.tasks)
+        self.fixed = True
 
     def take_dirty(self) -> list[TaskState]:
         """The rows changed since the last call."""
         dirty, self._dirty = self._dirty, {}
         return list(dirty.values())
 
-    def state(self, task_id: Any, name: str | None = None) -> TaskState:
-        """The task's state, marked dirty; a task not seen before starts `running`."""
-        st = self.tasks.get(task_id)
+    def state(self, task_id: Any, name: str | None = None, what: str = "a message") -> TaskState:
+        """The task's state, marked dirty; LookupError for an id that cannot be in the run."""
+        try:
+            st = self.tasks.get(task_id)
+        except TypeError:
+            raise LookupError(f"{what} has a task id that is not hashable: {task_id!r}") from None
         if st is None:
-            st = TaskState(task_id, name if name is not None else str(task_id), "running")
-            self.tasks[task_id] = st
-            self.stats.counts["running"] += 1
-            self.stats.total += 1
-            self.stats.in_flight[task_id] = st
+            if self.fixed:
+                raise LookupError(f"{what} is for task id {task_id!r}, which is not in this run")
+            st = self._new(task_id, name)
         self._dirty[task_id] = st
         return st
+
+    def _new(self, task_id: Any, name: str | None) -> TaskState:
+        st = TaskState(task_id, storable(name if name is not None else task_id), "running")
+        self.tasks[task_id] = st
+        self.stats.counts["running"] += 1
+        self.stats.total += 1
+        self.stats.in_flight[task_id] = st
+        return st
+
+    def find(self, task_id: Any, name: str | None, what: str) -> TaskState | None:
+        """`state()`, or None after recording a run-level error (once per unknown id)."""
+        try:
+            return self.state(task_id, name, what)
+        except LookupError as exc:
+            self.protocol_error(str(exc), key=repr(task_id))
+            return None
+
+    def protocol_error(self, text: str, key: str | None = None) -> None:
+        """A run-level error: a message that breaks the protocol (recorded once per key)."""
+        if key is not None:
+            if key in self._unknown:
+                return
+            self._unknown.add(key)
+        self.run_error("protocol", text, None)
+
+    def run_error(self, name: str, text: str, tb: str | None) -> None:
+        """An error of the run, not of one task (the run's status becomes `error`)."""
+        self.stats.add_error(TaskError(None, storable(name), storable(text), storable(tb)))
 
     def set_status(self, st: TaskState, status: str) -> None:
         """Move a task to `status`, keeping the counts and the tasks in flight."""
@@ -116,79 +160,121 @@ class TaskBook:
 
     def started(self, m: MsgTaskStarted) -> None:
         """The worker says it began."""
-        st = self.state(m.task_id, m.name)
-        st.name = m.name
-        st.started_at = m.started_at
+        st = self.find(m.task_id, m.name, "MsgTaskStarted")
+        if st is None:
+            return
+        st.name = storable(m.name)
+        st.started_at = storable(m.started_at)
         if st.status not in TERMINAL:
             self.set_status(st, "running")
 
     def progress(self, m: MsgTaskProgress) -> None:
         """The worker reports a step."""
-        st = self.state(m.task_id)
-        st.progress = m.step / m.total if m.total > 0 else 0.0
-        st.message = m.message
+        st = self.find(m.task_id, None, "MsgTaskProgress")
+        if st is None:
+            return
+        st.progress = float(m.step / m.total) if m.total > 0 else 0.0
+        st.message = storable(m.message)
         if st.status == "queued":
             self.set_status(st, "running")
 
     def finished(self, m: MsgTaskFinished) -> None:
         """The worker says it ended, with a status."""
-        st = self.state(m.task_id)
-        st.finished_at = m.finished_at
-        st.result = None if m.result is None else str(m.result)
-        if st.handler_failed:
+        st = self.find(m.task_id, None, "MsgTaskFinished")
+        if st is None:
             return
-        st.message = m.message
+        st.finished_at = storable(m.finished_at)
+        st.result = storable(m.result)
+        if st.final:
+            return
+        if m.status not in FINISHED_STATUSES:
+            text = f"MsgTaskFinished has status {m.status!r}; expected one of {FINISHED_STATUSES}"
+            self.fail(st, text, None)
+            return
+        st.message = storable(m.message)
         if m.status == "done":
             st.progress = 1.0
         if m.traceback:
-            st.error = m.traceback
+            st.error = storable(m.traceback)
         if m.status == "error":
-            self.record_error(st, m.message, m.traceback)
+            self.record_error(st, st.message, st.error)
         self.set_status(st, m.status)
 
     def closed(self, m: TaskClosed) -> None:
         """The worker function returned or raised: close the task unless the worker did."""
-        st = self.state(m.task_id, m.name)
+        st = self.find(m.task_id, m.name, "TaskClosed")
+        if st is None:
+            return
         st.attempts += 1
         if st.started_at is None:
-            st.started_at = m.started_at
+            st.started_at = storable(m.started_at)
         if m.retrying:
-            st.error = m.traceback
-            st.message = f"retrying after {m.error}"
+            st.error = storable(m.traceback)
+            st.message = storable(f"retrying after {m.error}")
             if st.status == "queued":
                 self.set_status(st, "running")
             return
-        if m.error is not None and not st.handler_failed:
-            st.message = m.error
-            st.error = m.traceback
-            st.finished_at = m.finished_at
-            self.record_error(st, m.error, m.traceback)
-            self.set_status(st, "error")
+        if m.error is not None and not st.final:
+            st.finished_at = storable(m.finished_at)
+            self.fail(st, m.error, m.traceback)
         elif st.status not in TERMINAL:
-            st.finished_at = m.finished_at
+            st.finished_at = storable(m.finished_at)
             st.progress = 1.0
-            if st.attempts > 1 and st.message.startswith(("retrying after", "rate limited")):
+            if st.attempts > 1 and (st.message or "").startswith(
+                ("retrying after", "rate limited")
+            ):
                 st.message = f"done at attempt {st.attempts}"
             self.set_status(st, "done")
 
     def cancelled(self, m: TasksCancelled) -> None:
         """These tasks will not run, or will not finish."""
         for task_id in m.task_ids:
-            st = self.state(task_id)
-            if st.status not in TERMINAL:
-                st.finished_at = m.finished_at
-                st.message = m.reason
+            st = self.find(task_id, None, "TasksCancelled")
+            if st is not None and st.status not in TERMINAL:
+                st.finished_at = storable(m.finished_at)
+                st.message = storable(m.reason)
                 self.set_status(st, "cancelled")
 
-    def handler_failed(self, task_id: Any, what: str, tb: str) -> None:
+    def handler_failed(self, task_id: Any, what: str, tb: str | None) -> None:
         """A handler failed on one of the task's messages: the task is `error`, for good."""
-        st = self.state(task_id)
-        st.handler_failed = True
-        st.message = what
-        st.error = tb
-        self.record_error(st, what, tb)
+        st = self.find(task_id, None, what)
+        if st is not None:
+            self.fail(st, what, tb)
+
+    def fail(self, st: TaskState, what: str, tb: str | None) -> None:
+        """The task is `error`, for good (a later `done` does not hide it)."""
+        st.final = True
+        st.message = storable(what)
+        st.error = storable(tb)
+        self.record_error(st, st.message, st.error)
         self.set_status(st, "error")
+        self._dirty[st.task_id] = st
+
+    def dropped(self, task_id: Any, what: str) -> None:
+        """A message of the task was not written: `cancelled` for good, never `done`."""
+        st = self.find(task_id, None, what)
+        if st is None or st.status == "error":
+            return
+        if not st.final:
+            st.final = True
+            st.message = storable(
+                f"cancelled: {what} was not written (the run gave up its backlog)"
+            )
+        self.set_status(st, "cancelled")
+
+    def settle(self, cancelled: bool, finished_at: str) -> None:
+        """At the run's end: tasks not finished become `cancelled` (a cancelled run) or `error`."""
+        for st in self.tasks.values():
+            if st.status in TERMINAL:
+                continue
+            st.finished_at = finished_at
+            self._dirty[st.task_id] = st
+            if cancelled:
+                st.message = "cancelled"
+                self.set_status(st, "cancelled")
+            else:
+                self.fail(st, UNFINISHED, None)
 
     def record_error(self, st: TaskState, message: str, tb: str | None) -> None:
         """Keep an error for the display and the summary."""
-        self.stats.add_error(TaskError(st.task_id, st.name, message, tb))
+        self.stats.add_error(TaskError(st.task_id, st.name, storable(message), storable(tb)))

@@ -1,9 +1,10 @@
 """The single SQLite writer: one thread, one connection, messages applied in group commits.
 
-Workers never touch SQLite. The writer drains the queue in batches, applies each message
-(built-in task messages update an in-memory copy of `task_runs`; any other message goes
-to its handler inside a savepoint, so it lands whole or not at all), writes the changed
-task rows with one `executemany`, and commits once per batch.
+Workers never touch SQLite. The writer drains the queue in batches, each in one write
+transaction taken up front (BEGIN IMMEDIATE, waiting up to `lock_timeout` for other
+writers), applies each message (`apply.MessageApplier`), writes the changed task rows with
+one `executemany`, and commits once per batch. At the end it settles unfinished tasks and
+closes the run record; `closed` is set last.
 """
 
 from __future__ import annotations
@@ -13,44 +14,36 @@ import queue
 import sqlite3
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..control import RunClosing, TaskClosed, TasksCancelled
-from ..errors import UnhandledMessage
+from ..control import RunClosing
+from ..errors import PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
-from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from ..progress.snapshot import TERMINAL, RunStats, TaskError
-from ..summary import run_status
+from ..progress.snapshot import TERMINAL, RunStats
 from . import connection as dbconn
 from . import record
-from .handlers import Handler, HandlerRegistry, Schema, apply_schema
-from .tables import init_schema
+from .apply import MessageApplier
+from .closing import close_run
+from .handlers import Handler, HandlerRegistry, Schema
+from .lock import COMMIT, ROLLBACK, begin_immediate
+from .opening import open_run
 from .tasks import TaskBook, TaskState
+from .text import check_tasks
 
 __all__ = ["SQLiteWriter"]
 
 LOG = logging.getLogger("pipeloom.writer")
 
-_UPSERT_TASK = """
-INSERT INTO task_runs
-  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts)
-VALUES (?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT(run_id, id) DO UPDATE SET
-  name=excluded.name, status=excluded.status, progress=excluded.progress,
-  message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
-  result=excluded.result, error=excluded.error, attempts=excluded.attempts
-"""
-
 
 class SQLiteWriter(threading.Thread):
     """The thread that owns the only read-write connection.
 
-    Start it, put messages on `msg_q`, put `SENTINEL`, join it. To persist domain
-    messages, pass `handlers={MsgType: fn(conn, msg)}`, or subclass and override
-    `handle_message(item)` (the place of the `elif isinstance(item, ...)` branch in
-    pipeloom 0.0.x), calling `super().handle_message(item)` for other types.
+    Start it, put messages on `msg_q`, put `SENTINEL` (or `WRITER_STOP`), wait for
+    `closed`. To persist domain messages, pass `handlers={MsgType: fn(conn, msg)}`, or
+    subclass and override `handle_message(item)` (the place of the `elif isinstance(item,
+    ...)` branch in pipeloom 0.0.x), calling `super().handle_message(item)` for other types.
+    With `tasks=` the run's tasks are fixed: a message for another id is a run-level error.
     """
 
     def __init__(
@@ -66,7 +59,7 @@ class SQLiteWriter(threading.Thread):
         schema: Schema | None = None,
         synchronous: dbconn.Synchronous = "NORMAL",
         name: str = "pipeline",
-        tasks: Iterable[tuple[Any, str]] = (),
+        tasks: Iterable[tuple[Any, str]] | None = None,
         workers: int | None = None,
         params: Mapping[str, Any] | None = None,
         resume: bool = False,
@@ -99,30 +92,29 @@ class SQLiteWriter(threading.Thread):
         self.stats = self.book.stats
         self.batch_size = batch_size
         self.max_latency = max_latency
+        self.lock_timeout = lock_timeout
+        """Seconds to wait for another connection's write lock before failing."""
         self._on_failure = on_failure
         self._conn: dbconn.WriterConnection | None = None
         self._closing: RunClosing | None = None
         self._stop_flag = threading.Event()
+        self._cancelled = threading.Event()
+        self._applier = MessageApplier(
+            self.book, self.handle_message, self._on_run_closing, sentinel_stops
+        )
         self.ready = threading.Event()
-        self.closed = threading.Event()
-        """Stand-in until the store branch lands: set once the connection is closed."""
         """Set once the database is open and the run is recorded (or opening failed)."""
+        self.closed = threading.Event()
+        """Set at the very end of `run()`, after the connection is closed: wait on this."""
         self.run_id: int | None = None
         self.skipped_ids: frozenset = frozenset()
         """With `resume=True`: ids already `done` in an earlier run of the same name."""
+        self.interrupted_runs: list[int] = []
+        """Runs of dead processes this writer marked `interrupted` when it opened."""
         self.error: BaseException | None = None
         """Why the writer stopped early, if it did."""
         self.status: str | None = None
         """The run's final status, set when the run record is closed."""
-        book = self.book
-        self._builtin: dict[type, Callable[[Any], None]] = {
-            MsgTaskStarted: book.started,
-            MsgTaskProgress: book.progress,
-            MsgTaskFinished: book.finished,
-            TaskClosed: book.closed,
-            TasksCancelled: book.cancelled,
-            RunClosing: self._on_run_closing,
-        }
 
     # --- the override point --------------------------------------------------------------
     def handle_message(self, item: Any) -> None:
@@ -137,35 +129,39 @@ class SQLiteWriter(threading.Thread):
     def _on_run_closing(self, m: RunClosing) -> None:
         self._closing = m
 
-    # --- domain messages ------------------------------------------------------------------
-    def _apply_domain(self, item: Any) -> None:
-        conn = self._conn
-        conn.execute("SAVEPOINT pipeloom_msg")
-        conn.savepoint = "pipeloom_msg"
-        try:
-            self.handle_message(item)
-        except Exception as exc:
-            if not conn.in_transaction:
-                raise
-            conn.execute("ROLLBACK TO pipeloom_msg")
-            self._handler_failed(item, exc)
-        finally:
-            conn.savepoint = None
-        conn.execute("RELEASE pipeloom_msg")
+    # --- what the engine asks of a running writer -----------------------------------------
+    def cancel_run(self) -> None:
+        """Record the run `cancelled`; tasks not finished when it closes become `cancelled`."""
+        self._cancelled.set()
 
-    def _handler_failed(self, item: Any, exc: Exception) -> None:
-        what = f"{type(item).__qualname__}: {type(exc).__name__}: {exc}"
-        tb = "".join(traceback.format_exception(exc))
-        LOG.error("handler failed on %s", what)
-        task_id = getattr(item, "task_id", None)
-        if task_id is None:
-            self.stats.add_error(TaskError(None, type(item).__qualname__, what, tb))
-        else:
-            self.book.handler_failed(task_id, what, tb)
+    def give_up_backlog_at(self, deadline: float) -> None:
+        """From `deadline` (time.monotonic()) on, drop queued domain messages unhandled.
+
+        Each task that loses a message is recorded `cancelled`, saying its rows were not
+        written; dropped messages without a task are one run-level error. Built-in task
+        messages are still applied, so the writer reaches its stop marker quickly.
+        """
+        self._applier.give_up_at = deadline
+
+    def stop(self) -> None:
+        """Ask the loop to stop once the queue is empty (a stop marker is the usual way)."""
+        self._stop_flag.set()
 
     # --- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
-        """Open the database, apply batches until SENTINEL, close the run record, close."""
+        """Open the database, apply batches until a stop marker, close the run record."""
+        try:
+            if self._open_or_fail():
+                try:
+                    self._loop()
+                except BaseException as exc:
+                    self._fail(exc)
+                finally:
+                    self._close()
+        finally:
+            self.closed.set()
+
+    def _open_or_fail(self) -> bool:
         try:
             self._open()
         except BaseException as exc:
@@ -173,17 +169,10 @@ class SQLiteWriter(threading.Thread):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            self.ready.set()
-            self.closed.set()
-            return
-        self.ready.set()
-        try:
-            self._loop()
-        except BaseException as exc:
-            self._fail(exc)
+            return False
         finally:
-            self._close()
-            self.closed.set()
+            self.ready.set()
+        return True
 
     def _loop(self) -> None:
         get = self.msg_q.get
@@ -210,50 +199,38 @@ class SQLiteWriter(threading.Thread):
         return batch
 
     def _apply_batch(self, first: Any) -> bool:
-        """Apply `first` and whatever is queued behind it in one transaction; True at SENTINEL."""
+        """Apply `first` and whatever is queued behind it in one transaction; True at a stop."""
         conn = self._conn
+        begin_immediate(conn, self.db_path, self.lock_timeout)
         deadline = time.monotonic() + self.max_latency
-        conn.execute("BEGIN")
         conn.in_batch = True
         items = self._take(first, 256)
         with self.stats.lock:
-            stop, n = self._apply_items(items, deadline)
-            self._flush(n - stop)
+            stops, n = self._apply_items(items, deadline)
+            self._flush(n - stops)
         conn.in_batch = False
-        conn.execute("COMMIT")
+        conn.execute(COMMIT)
         self._task_done(n)
-        return stop
+        return stops > 0
 
-    def _apply_items(self, items: list[Any], deadline: float) -> tuple[bool, int]:
-        builtin = self._builtin
-        n = 0
-        stop = False
+    def _apply_items(self, items: list[Any], deadline: float) -> tuple[int, int]:
+        apply = self._applier.apply
+        n = stops = 0
         while True:
-            for item in items:
-                fn = builtin.get(type(item))
-                if fn is not None:
-                    try:
-                        fn(item)
-                    except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-                        self._handler_failed(item, exc)  # a malformed message, as from a bug
-                elif item is SENTINEL:
-                    stop = True
-                else:
-                    self._apply_domain(item)
+            stops += apply(items)
             n += len(items)
-            if stop or n >= self.batch_size or time.monotonic() > deadline:
+            if stops or n >= self.batch_size or time.monotonic() > deadline:
                 break
             try:
                 items = self._take(self.msg_q.get_nowait(), 256)
             except queue.Empty:
                 break
-        return stop, n
+        return stops, n
 
     def _flush(self, n_messages: int) -> None:
         dirty = self.book.take_dirty()
         if dirty and self._store:
-            run_id = self.run_id
-            self._conn.executemany(_UPSERT_TASK, [st.row(run_id) for st in dirty])
+            record.upsert_tasks(self._conn, self.run_id, dirty)
         if self._progress is not None:
             self._update_rich_bars(dirty)
         self.stats.messages += n_messages
@@ -277,29 +254,34 @@ class SQLiteWriter(threading.Thread):
 
     # --- opening and closing ----------------------------------------------------------------
     def _open(self) -> None:
+        tasks = None if self._initial_tasks is None else check_tasks(self._initial_tasks)
         conn = dbconn.connect(
             self.db_path,
             wal=self._use_wal,
             synchronous=self._synchronous,
             factory=dbconn.WriterConnection,
+            timeout=self.lock_timeout,
         )
-        self._conn = conn
-        conn.execute("BEGIN")
-        init_schema(conn, store_task_status=self._store)
-        apply_schema(conn, self._schema)
-        if conn.in_transaction:
-            conn.execute("COMMIT")
-        LOG.info("writer started: %s (WAL=%s)", self.db_path, self._use_wal)
-        conn.execute("BEGIN")
-        self.run_id = record.insert_run(conn, self.run_name, self._workers, self._params)
-        if self._resume and self._store:
-            self.skipped_ids = record.done_before(conn, self.run_name, self.run_id)
-        with self.stats.lock:
-            self.book.add(self._initial_tasks, self.skipped_ids)
+        self._conn = self._applier.conn = conn
+        begin_immediate(conn, self.db_path, self.lock_timeout)
+        opened = open_run(
+            conn,
+            self.run_name,
+            self._workers,
+            self._params,
+            store_task_status=self._store,
+            schema=self._schema,
+            resume=self._resume,
+        )
+        self.run_id, self.skipped_ids, self.interrupted_runs = opened
+        if tasks is not None:
+            with self.stats.lock:
+                self.book.add(tasks, self.skipped_ids)
         if self._store and self.book.tasks:
             record.insert_tasks(conn, self.run_id, self.book.tasks.values())
         self.book.take_dirty()
-        conn.execute("COMMIT")
+        conn.execute(COMMIT)
+        LOG.info("writer started: %s (WAL=%s)", self.db_path, self._use_wal)
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
@@ -312,51 +294,37 @@ class SQLiteWriter(threading.Thread):
 
     def _close(self) -> None:
         conn = self._conn
-        if conn is None:
-            return
         conn.in_batch = False
         try:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                conn.execute(ROLLBACK)
+            # After a failure (a lock that never came, say) do not wait long again.
+            wait = self.lock_timeout if self.error is None else min(self.lock_timeout, 5.0)
+            begin_immediate(conn, self.db_path, wait)
             self._finish_run()
+            conn.execute(COMMIT)
             if self._use_wal:
                 dbconn.wal_checkpoint(conn, "PASSIVE")
-        except sqlite3.Error:
+        except (sqlite3.Error, PipelineError):
             LOG.warning("could not close the run record", exc_info=True)
         finally:
             conn.close()
-            self._conn = None
+            self._conn = self._applier.conn = None
             if self.stats.ended is None:
                 self.stats.ended = time.monotonic()
             LOG.info("writer stopped")
 
     def _finish_run(self) -> None:
         closing = self._closing
-        self.stats.ended = time.monotonic()
-        self.status = run_status(
-            self.stats.counts,
-            cancelled=closing is not None and closing.status == "cancelled",
-            failed=self.error is not None,
-            errors=len(self.stats.errors),
-        )
-        record.finish_run(
+        self.status = close_run(
             self._conn,
+            self.book,
             self.run_id,
-            self.status,
-            self.stats.counts,
-            self.stats.total,
-            self.stats.ended - self.stats.started,
+            store_task_status=self._store,
+            cancelled=self._cancelled.is_set()
+            or (closing is not None and closing.status == "cancelled"),
+            failed=self.error is not None,
+            dropped_untasked=self._applier.dropped_untasked,
         )
         if closing is not None and closing.facts:  # throttled, timed_out, abandoned counts
             record.add_params(self._conn, self.run_id, dict(closing.facts))
-
-    def cancel_run(self) -> None:
-        """Stand-in until the store branch lands: record the run `cancelled`."""
-        self._closing = RunClosing("cancelled")
-
-    def give_up_backlog_at(self, deadline: float) -> None:
-        """Stand-in until the store branch lands: the backlog is always applied."""
-
-    def stop(self) -> None:
-        """Ask the loop to stop once the queue is empty (SENTINEL is the usual way)."""
-        self._stop_flag.set()

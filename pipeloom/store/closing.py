@@ -1,0 +1,58 @@
+"""Closing a run: unfinished tasks settled, their rows written, the run's row closed.
+
+A run whose tasks are not all finished is never `done`: each unfinished task becomes
+`cancelled` if the run was cancelled, else `error` ("the run ended before this task
+finished"), and the run's status follows from the counts (`summary.run_status`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from ..clock import utc_now
+from ..summary import run_status
+from . import record
+from .tasks import TaskBook
+
+__all__ = ["close_run"]
+
+
+def close_run(
+    conn: sqlite3.Connection,
+    book: TaskBook,
+    run_id: int,
+    *,
+    store_task_status: bool,
+    cancelled: bool,
+    failed: bool,
+    dropped_untasked: int = 0,
+) -> str:
+    """Settle and write the tasks, close the run's row; the run's status."""
+    stats = book.stats
+    with stats.lock:
+        if dropped_untasked:
+            book.run_error(
+                "backlog",
+                f"{dropped_untasked} message(s) without a task id were not written: the run "
+                "gave up its backlog",
+                None,
+            )
+        book.settle(cancelled, utc_now())
+        dirty = book.take_dirty()
+        if dirty and store_task_status:
+            record.upsert_tasks(conn, run_id, dirty)
+        stats.ended = time.monotonic()
+        n_errors = len(stats.errors)
+        status = run_status(stats.counts, cancelled=cancelled, failed=failed, errors=n_errors)
+        run_errors = [e.message for e in stats.errors if e.task_id is None]
+    record.finish_run(
+        conn,
+        run_id,
+        status,
+        stats.counts,
+        stats.total,
+        stats.ended - stats.started,
+        "\n".join(run_errors) or None,
+    )
+    return status
