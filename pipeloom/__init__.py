@@ -15,7 +15,6 @@ from .errors import (
     WriterError,
 )
 from .execution.queue import MessageQueue, WorkerQueue
-from .loads.rows import Rows
 from .messages import (
     SENTINEL,
     Msg,
@@ -28,6 +27,7 @@ from .messages import (
 )
 from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging
+from .rows import Rows
 from .store.handlers import HandlerRegistry
 from .store.writer import SQLiteWriter
 from .summary import RunSummary

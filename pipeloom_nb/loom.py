@@ -12,8 +12,8 @@ import pandas as pd
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import NoSuchTable
 from pipeloom.execution.retry import RetryOn
-from pipeloom.loads.rows import check_rows_options
 from pipeloom.progress.display import choose_display
+from pipeloom.rows import check_rows_options
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 

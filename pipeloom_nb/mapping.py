@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from pipeloom.errors import ConfigError
-from pipeloom.loads.loader import check_target_table
-from pipeloom.loads.rows import Rows
 from pipeloom.messages import TaskDef
+from pipeloom.rows import Rows
+from pipeloom.store.loads import check_target_table
 from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue
 
 __all__ = [

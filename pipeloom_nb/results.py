@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 import pandas as pd
 
 from pipeloom.errors import NoSuchTable
-from pipeloom.loads.loader import STAGE_PREFIX
 from pipeloom.progress.snapshot import TaskError
 from pipeloom.store.connection import quote_identifier
+from pipeloom.store.loads import STAGE_PREFIX
 from pipeloom.store.tables import OWN_TABLES
 from pipeloom.summary import RunSummary
 

@@ -141,6 +141,12 @@ class TaskBook:
             self._unknown.add(key)
         self.run_error("protocol", text, None)
 
+    def all_done(self) -> bool:
+        """True when every task is `done` (or skipped as done before) and nothing failed."""
+        counts = self.stats.counts
+        finished = counts.get("done", 0) + counts.get("skipped", 0)
+        return finished == self.stats.total and not self.stats.errors
+
     def run_error(self, name: str, text: str, tb: str | None) -> None:
         """An error of the run, not of one task (the run's status becomes `error`)."""
         self.stats.add_error(TaskError(None, storable(name), storable(text), storable(tb)))

@@ -21,11 +21,13 @@ from ..control import RunClosing
 from ..errors import PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
 from ..progress.snapshot import TERMINAL, RunStats
+from ..rows import Rows
 from . import connection as dbconn
 from . import record
 from .apply import MessageApplier
 from .closing import close_run
 from .handlers import Handler, HandlerRegistry, Schema
+from .loads import RowsLoader
 from .lock import COMMIT, ROLLBACK, begin_immediate
 from .opening import open_run
 from .tasks import TaskBook, TaskState
@@ -102,6 +104,8 @@ class SQLiteWriter(threading.Thread):
         self._applier = MessageApplier(
             self.book, self.handle_message, self._on_run_closing, sentinel_stops
         )
+        self.loads = RowsLoader()
+        """Applies `Rows` messages (no handler needed)."""
         self.ready = threading.Event()
         """Set once the database is open and the run is recorded (or opening failed)."""
         self.closed = threading.Event()
@@ -119,6 +123,9 @@ class SQLiteWriter(threading.Thread):
     # --- the override point --------------------------------------------------------------
     def handle_message(self, item: Any) -> None:
         """Apply one domain message; runs inside a savepoint of the current batch."""
+        if type(item) is Rows:
+            self.loads.apply(self._conn, item)
+            return
         fn = self._handlers.get(type(item))
         if fn is None:
             raise UnhandledMessage(
@@ -128,6 +135,17 @@ class SQLiteWriter(threading.Thread):
 
     def _on_run_closing(self, m: RunClosing) -> None:
         self._closing = m
+
+    def _finish_loads(self, ok: bool) -> None:
+        """Swap in `replace` loads if the run ended well (else drop them), in a savepoint."""
+        conn = self._conn
+        conn.execute("SAVEPOINT pipeloom_loads -- pipeloom writer")
+        try:
+            self.loads.finish(conn, ok)
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK TO pipeloom_loads -- pipeloom writer")
+            self.book.run_error("replace", f"could not swap in replaced tables: {exc}", None)
+        conn.execute("RELEASE pipeloom_loads -- pipeloom writer")
 
     # --- what the engine asks of a running writer -----------------------------------------
     def cancel_run(self) -> None:
@@ -316,13 +334,16 @@ class SQLiteWriter(threading.Thread):
 
     def _finish_run(self) -> None:
         closing = self._closing
+        cancelled = self._cancelled.is_set() or (
+            closing is not None and closing.status == "cancelled"
+        )
+        self._finish_loads(ok=not cancelled and self.error is None and self.book.all_done())
         self.status = close_run(
             self._conn,
             self.book,
             self.run_id,
             store_task_status=self._store,
-            cancelled=self._cancelled.is_set()
-            or (closing is not None and closing.status == "cancelled"),
+            cancelled=cancelled,
             failed=self.error is not None,
             dropped_untasked=self._applier.dropped_untasked,
         )

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sqlite3
 
 from ..errors import ConfigError
-from ..store.connection import quote_identifier
-from ..store.tables import OWN_TABLES
-from .rows import Rows
+from ..rows import Rows
+from .connection import quote_identifier
+from .tables import OWN_TABLES
 
 __all__ = ["STAGE_PREFIX", "RowsLoader", "check_target_table"]
 
@@ -31,7 +31,7 @@ def check_target_table(table: str) -> str:
     """ConfigError for a table that is pipeloom's own (any case), SQLite's, or a stage."""
     folded = _fold(table)
     if folded in OWN_TABLES or folded.startswith(("sqlite_", STAGE_PREFIX)):
-        raise ConfigError(f"table {table!r} is reserved; load rows into a table of your own")
+        raise ConfigError(f"table {table!r} is one of pipeloom's or SQLite's own tables (reserved); load rows into another")
     quote_identifier(table)
     return table
 

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..errors import ConfigError
-from ..values import to_rows
+from .errors import ConfigError
+from .values import to_rows
 
 __all__ = ["MODES", "SCHEMAS", "Rows"]
 

@@ -1,1 +1,0 @@
-"""Loads without a handler: the `Rows` message and how the writer applies it."""
