@@ -31,7 +31,10 @@ def check_target_table(table: str) -> str:
     """ConfigError for a table that is pipeloom's own (any case), SQLite's, or a stage."""
     folded = _fold(table)
     if folded in OWN_TABLES or folded.startswith(("sqlite_", STAGE_PREFIX)):
-        raise ConfigError(f"table {table!r} is one of pipeloom's or SQLite's own tables (reserved); load rows into another")
+        raise ConfigError(
+            f"table {table!r} is one of pipeloom's or SQLite's own tables (reserved); "
+            "load rows into another"
+        )
     quote_identifier(table)
     return table
 

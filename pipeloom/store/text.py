@@ -44,8 +44,8 @@ def check_task(task_id: Any, name: str) -> None:
     for what, value in (("id", task_id), ("name", name)):
         if isinstance(value, str) and not _encodable(value):
             raise ConfigError(
-                f"task {task_id!r} cannot be stored: its {what} {value!r} is not valid "
-                "Unicode text (a lone surrogate, as from os.fsdecode of undecodable bytes)"
+                f"task {task_id!r} ({name!r}) cannot be stored: its {what} {value!r} is not "
+                "valid Unicode text (a lone surrogate, as from os.fsdecode of undecodable bytes)"
             )
 
 
