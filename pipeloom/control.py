@@ -25,6 +25,8 @@ class TaskClosed:
     """The attempt ran past `timeout=`."""
     abandoned: bool = False
     """The timed-out attempt's thread could not be stopped and runs on."""
+    worker: str = ""
+    """Which worker ran the attempt: a thread, a coroutine slot, a process (see `lane`)."""
 
 
 @dataclass(frozen=True, slots=True)

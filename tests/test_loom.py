@@ -91,7 +91,9 @@ def test_sql_tables_runs_and_clear_errors(loom):
     runs = loom.runs()
     assert runs.status.tolist() == ["done"]
     assert str(runs.started_at.dtype).startswith("datetime64")
-    with pytest.raises(NoSuchTable, match="no table 'nope'; tables: pipeline_runs, task_runs"):
+    with pytest.raises(
+        NoSuchTable, match="no table 'nope'; tables: pipeline_runs, task_attempts, task_runs"
+    ):
         loom.table("nope")
     with pytest.raises(KeyError, match="no table 'nope'"):
         loom.tables["nope"]

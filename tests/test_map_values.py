@@ -202,7 +202,7 @@ def test_named_index_and_groupby_keys_are_kept_as_columns(loom, db_path):
         return sales.set_index("region")
 
     assert loom.map(load, ["grouped", "indexed"], table="sales").ok
-    assert loom.table_names() == ["pipeline_runs", "sales", "task_runs"]
+    assert loom.table_names() == ["pipeline_runs", "sales", "task_attempts", "task_runs"]
     assert list(loom.tables) == ["sales"]
     got = rows(db_path, "SELECT region, year, amount FROM sales ORDER BY region, year, amount")
     assert got == [

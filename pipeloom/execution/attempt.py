@@ -15,6 +15,7 @@ from typing import Any
 from ..clock import utc_now
 from ..control import TaskClosed, TasksCancelled
 from ..messages import MsgTaskProgress
+from .lane import current_lane
 from .queue import CancelFlag
 from .retry import NO_RETRY, RetryPolicy, server_delay
 from .timeouts import attempt_timed_out, call_with_timeout, timed_out
@@ -57,6 +58,7 @@ def closed_message(
         retry_after,
         exc is not None and timed_out(exc) is not None,
         exc is not None and timed_out(exc) is True,
+        current_lane(),
     )
 
 

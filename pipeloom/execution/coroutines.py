@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ConfigError, WriterError
 from .attempt import Item, run_attempts_async
 from .base import Runner
+from .lane import LANE
 
 __all__ = [
     "AsyncRunner",
@@ -48,7 +49,7 @@ class AsyncRunner(Runner):
     async def _consume_all(self) -> None:
         running = self._running = {}
         watcher = asyncio.create_task(self._watch_cancel(running))
-        await asyncio.gather(*(self._consume(running) for _ in range(self.workers)))
+        await asyncio.gather(*(self._consume(running, slot) for slot in range(self.workers)))
         watcher.cancel()
 
     async def _watch_cancel(self, running: dict[Any, asyncio.Task]) -> None:
@@ -59,7 +60,8 @@ class AsyncRunner(Runner):
         for task in list(running.values()):
             task.cancel()
 
-    async def _consume(self, running: dict[Any, asyncio.Task]) -> None:
+    async def _consume(self, running: dict[Any, asyncio.Task], slot: int) -> None:
+        LANE.set(f"coroutine-{slot}")  # this task's context, inherited by its attempts
         while (item := self._next()) is not None:
             job = asyncio.ensure_future(self._run_one(item))
             running[item[1]] = job

@@ -9,6 +9,7 @@ flusher thread per process), so bars stay live without one round trip per messag
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ..control import TasksCancelled
 from ..errors import PicklingFailed
 from .attempt import Item, RetryPolicy, run_attempts
 from .coroutines import is_async_worker
+from .lane import LANE
 from .queue import Throttled
 
 __all__ = [
@@ -220,6 +222,7 @@ def run_remote(payload: bytes, item: Item, path: ReturnPath, policy: RetryPolicy
     """
     fn = _worker(payload)
     q = remote_queue(path)
+    LANE.set(f"pid {os.getpid()} {threading.current_thread().name}")
     if q.cancelled.is_set():
         q.put(TasksCancelled((item[1],), _now()))
         q.flush()

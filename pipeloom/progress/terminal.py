@@ -22,9 +22,15 @@ from rich.progress import (
 from ..rlog import get_console
 from ..summary import RunSummary
 from .display import PlainWait
-from .snapshot import StatsSnapshot
+from .snapshot import TERMINAL, StatsSnapshot
 
-__all__ = ["RichDisplay", "make_overall_progress", "make_task_progress", "preregister_task_bars"]
+__all__ = [
+    "RichDisplay",
+    "make_overall_progress",
+    "make_task_progress",
+    "preregister_task_bars",
+    "update_task_bars",
+]
 
 
 def make_overall_progress(console: Console | None = None) -> Progress:
@@ -62,6 +68,18 @@ def preregister_task_bars(progress: Progress, n: int) -> dict[int, TaskID]:
         i: progress.add_task(f"task {i}", total=100, visible=False, message="")
         for i in range(1, n + 1)
     }
+
+
+def update_task_bars(progress: Progress, bars: dict[Any, TaskID], tasks: list[Any]) -> None:
+    """Move pre-registered bars (pipeloom 0.0.7's `task_progress=`) to the tasks' progress."""
+    for st in tasks:
+        tid = bars.get(st.task_id)
+        if tid is None:
+            continue
+        progress.update(tid, completed=int(100 * st.progress))
+        if st.status in TERMINAL:
+            progress.update(tid, completed=100, visible=False)
+            bars.pop(st.task_id, None)
 
 
 class RichDisplay(PlainWait):

@@ -39,9 +39,7 @@ def close_run(
                 None,
             )
         book.settle(cancelled, utc_now())
-        dirty = book.take_dirty()
-        if dirty and store_task_status:
-            record.upsert_tasks(conn, run_id, dirty)
+        record.write_batch(conn, run_id, book, store_task_status)
         stats.ended = time.monotonic()
         n_errors = len(stats.errors)
         status = run_status(stats.counts, cancelled=cancelled, failed=failed, errors=n_errors)

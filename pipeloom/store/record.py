@@ -9,18 +9,37 @@ from typing import Any
 
 from ..clock import utc_now
 from .owner import Owner
-from .tasks import TaskState
+from .tasks import TaskBook, TaskState
 
-__all__ = ["add_params", "done_before", "finish_run", "insert_run", "insert_tasks", "upsert_tasks"]
+__all__ = [
+    "add_params",
+    "done_before",
+    "finish_run",
+    "insert_attempts",
+    "insert_run",
+    "insert_tasks",
+    "update_counts",
+    "upsert_tasks",
+    "write_batch",
+]
 
 _UPSERT_TASK = """
 INSERT INTO task_runs
-  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts)
-VALUES (?,?,?,?,?,?,?,?,?,?,?)
+  (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts,
+   worker)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(run_id, id) DO UPDATE SET
   name=excluded.name, status=excluded.status, progress=excluded.progress,
   message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
-  result=excluded.result, error=excluded.error, attempts=excluded.attempts
+  result=excluded.result, error=excluded.error, attempts=excluded.attempts,
+  worker=excluded.worker
+"""
+
+_INSERT_ATTEMPT = """
+INSERT OR REPLACE INTO task_attempts
+  (run_id, task_id, attempt, worker, started_at, finished_at, outcome, error, traceback,
+   retry_after)
+VALUES (?,?,?,?,?,?,?,?,?,?)
 """
 
 
@@ -62,6 +81,43 @@ def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskStat
 def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskState]) -> None:
     """Write the tasks' rows as they stand now, in one `executemany`."""
     conn.executemany(_UPSERT_TASK, [st.row(run_id) for st in tasks])
+
+
+def write_batch(conn: sqlite3.Connection, run_id: int, book: TaskBook, store: bool) -> list:
+    """Write what a batch changed: task rows, attempts, the run's counts; the rows written."""
+    dirty = book.take_dirty()
+    if store:
+        if dirty:
+            upsert_tasks(conn, run_id, dirty)
+        attempts = book.take_attempts()
+        if attempts:
+            insert_attempts(conn, run_id, attempts)
+    if dirty:
+        update_counts(conn, run_id, book.stats.counts, book.stats.total)
+    return dirty
+
+
+def insert_attempts(conn: sqlite3.Connection, run_id: int, rows: list[tuple]) -> None:
+    """Record attempts (of tasks that failed at least once) in `task_attempts`."""
+    conn.executemany(_INSERT_ATTEMPT, [(run_id, *row) for row in rows])
+
+
+def update_counts(
+    conn: sqlite3.Connection, run_id: int, counts: Mapping[str, int], total: int
+) -> None:
+    """The run's live counts, so `loom.runs()` and `pipeloom status` show a run in progress."""
+    conn.execute(
+        "UPDATE pipeline_runs SET tasks=?, done=?, errors=?, cancelled=?, skipped=? "
+        "WHERE run_id=? -- pipeloom writer",
+        (
+            total,
+            counts.get("done", 0),
+            counts.get("error", 0),
+            counts.get("cancelled", 0),
+            counts.get("skipped", 0),
+            run_id,
+        ),
+    )
 
 
 def finish_run(

@@ -1,4 +1,5 @@
-"""pipeloom's own tables: `pipeline_runs` (one row per run) and `task_runs` (one per task)."""
+"""pipeloom's own tables: `pipeline_runs` (a row per run), `task_runs` (a row per task) and
+`task_attempts` (a row per attempt of a task that failed at least once)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from .script import run_script
 
 __all__ = ["OWN_TABLES", "has_table", "init_schema"]
 
-OWN_TABLES = frozenset({"pipeline_runs", "task_runs"})
+OWN_TABLES = frozenset({"pipeline_runs", "task_runs", "task_attempts"})
 """Tables a run keeps for itself; user code must not write them."""
 
 _TASK_RUNS = """
@@ -25,10 +26,24 @@ CREATE TABLE IF NOT EXISTS task_runs (
   result      TEXT,
   error       TEXT,
   attempts    INTEGER NOT NULL DEFAULT 0,
+  worker      TEXT,
   PRIMARY KEY (run_id, id)
 );
 CREATE INDEX IF NOT EXISTS idx_task_runs_status ON task_runs(status);
 CREATE INDEX IF NOT EXISTS idx_task_runs_id ON task_runs(id);
+CREATE TABLE IF NOT EXISTS task_attempts (
+  run_id      INTEGER NOT NULL,
+  task_id     NOT NULL,
+  attempt     INTEGER NOT NULL,
+  worker      TEXT,
+  started_at  TEXT,
+  finished_at TEXT,
+  outcome     TEXT NOT NULL,            -- done|error|retrying|timeout
+  error       TEXT,
+  traceback   TEXT,
+  retry_after REAL,
+  PRIMARY KEY (run_id, task_id, attempt)
+);
 """
 
 _PIPELINE_RUNS = """
@@ -57,6 +72,8 @@ _ADDED_RUN_COLUMNS = {
 }
 """Columns added after pipeloom 0.1; older files get them with ALTER TABLE."""
 
+_ADDED_TASK_COLUMNS = {"worker": "TEXT"}  # the lane of the task's last attempt
+
 
 def init_schema(conn: sqlite3.Connection, *, store_task_status: bool = True) -> None:
     """Create `pipeline_runs`, and `task_runs` when task status is stored.
@@ -75,10 +92,11 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    cols = {row[1] for row in conn.execute("PRAGMA table_info(pipeline_runs)")}
-    for name, decl in _ADDED_RUN_COLUMNS.items():
-        if name not in cols:
-            conn.execute(f"ALTER TABLE pipeline_runs ADD COLUMN {name} {decl}")
+    for table, added in (("pipeline_runs", _ADDED_RUN_COLUMNS), ("task_runs", _ADDED_TASK_COLUMNS)):
+        cols = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, decl in added.items():
+            if cols and name not in cols:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
 def _refuse_legacy_task_runs(conn: sqlite3.Connection) -> None:

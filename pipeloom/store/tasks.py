@@ -38,6 +38,7 @@ class TaskState:
         "started_at",
         "status",
         "task_id",
+        "worker",
     )
 
     def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
@@ -53,6 +54,7 @@ class TaskState:
         self.attempts = 0
         self.final = False
         """Set when a failure or lost rows fixed the status; later messages do not change it."""
+        self.worker: str | None = None
 
     def row(self, run_id: int) -> tuple:
         """The row for an upsert into `task_runs`."""
@@ -68,6 +70,7 @@ class TaskState:
             self.result,
             self.error,
             self.attempts,
+            self.worker,
         )
 
 
@@ -87,6 +90,8 @@ class TaskBook:
         self.fixed = False
         """True once the run's tasks are registered: no other id may appear."""
         self._dirty: dict[Any, TaskState] = {}
+        self.attempt_rows: list[tuple] = []
+        """Attempts of tasks that failed at least once, not yet written."""
         self._unknown: set[str] = set()
 
     def add(self, tasks: Iterable[tuple[Any, str]], skipped: frozenset = frozenset()) -> None:
@@ -212,8 +217,11 @@ class TaskBook:
         if st is None:
             return
         st.attempts += 1
+        st.worker = storable(m.worker) or None
         if st.started_at is None:
             st.started_at = storable(m.started_at)
+        if m.error is not None or st.attempts > 1:
+            self.attempt_rows.append(_attempt_row(st, m))
         if m.retrying:
             st.error = storable(m.traceback)
             st.message = storable(f"retrying after {m.error}")
@@ -231,6 +239,11 @@ class TaskBook:
             ):
                 st.message = f"done at attempt {st.attempts}"
             self.set_status(st, "done")
+
+    def take_attempts(self) -> list[tuple]:
+        """`task_attempts` rows (without run id) recorded since the last call."""
+        rows, self.attempt_rows = self.attempt_rows, []
+        return rows
 
     def cancelled(self, m: TasksCancelled) -> None:
         """These tasks will not run, or will not finish."""
@@ -284,3 +297,21 @@ class TaskBook:
     def record_error(self, st: TaskState, message: str, tb: str | None) -> None:
         """Keep an error for the display and the summary."""
         self.stats.add_error(TaskError(st.task_id, st.name, storable(message), storable(tb)))
+
+
+def _attempt_row(st: TaskState, m: TaskClosed) -> tuple:
+    """(task_id, attempt, worker, started, finished, outcome, error, traceback, retry_after)."""
+    outcome = (
+        "timeout" if m.timed_out else "retrying" if m.retrying else "error" if m.error else "done"
+    )
+    return (
+        st.task_id,
+        st.attempts,
+        st.worker,
+        storable(m.started_at),
+        storable(m.finished_at),
+        outcome,
+        storable(m.error),
+        storable(m.traceback),
+        m.retry_after,
+    )

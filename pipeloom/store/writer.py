@@ -20,7 +20,8 @@ from typing import Any
 from ..control import RunClosing
 from ..errors import PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
-from ..progress.snapshot import TERMINAL, RunStats
+from ..progress.snapshot import RunStats
+from ..progress.terminal import update_task_bars
 from ..rows import Rows
 from . import connection as dbconn
 from . import record
@@ -30,7 +31,7 @@ from .handlers import Handler, HandlerRegistry, Schema
 from .loads import RowsLoader
 from .lock import COMMIT, ROLLBACK, begin_immediate
 from .opening import open_run
-from .tasks import TaskBook, TaskState
+from .tasks import TaskBook
 from .text import check_tasks
 
 __all__ = ["SQLiteWriter"]
@@ -246,11 +247,9 @@ class SQLiteWriter(threading.Thread):
         return stops, n
 
     def _flush(self, n_messages: int) -> None:
-        dirty = self.book.take_dirty()
-        if dirty and self._store:
-            record.upsert_tasks(self._conn, self.run_id, dirty)
+        dirty = record.write_batch(self._conn, self.run_id, self.book, self._store)
         if self._progress is not None:
-            self._update_rich_bars(dirty)
+            update_task_bars(self._progress, self._progress_tasks, dirty)
         self.stats.messages += n_messages
 
     def _task_done(self, n: int) -> None:
@@ -258,17 +257,6 @@ class SQLiteWriter(threading.Thread):
         if task_done is not None:
             for _ in range(n):
                 task_done()
-
-    def _update_rich_bars(self, dirty: list[TaskState]) -> None:
-        for st in dirty:
-            task_id = st.task_id
-            tid = self._progress_tasks.get(task_id)
-            if tid is None:
-                continue
-            self._progress.update(tid, completed=int(100 * st.progress))
-            if st.status in TERMINAL:
-                self._progress.update(tid, completed=100, visible=False)
-                self._progress_tasks.pop(task_id, None)
 
     # --- opening and closing ----------------------------------------------------------------
     def _open(self) -> None:
