@@ -203,4 +203,12 @@ def _summarize(run: Run) -> RunSummary:
         abandoned=facts.get("abandoned", 0),
     )
     run.display.finish(snap, summary)
+    if snap.errors:  # one line per run: the display and the result show each error
+        LOG.warning(
+            "run %s (%s): %d error(s), the first: %s",
+            summary.run_id,
+            summary.name,
+            len(snap.errors),
+            snap.errors[0].message,
+        )
     return summary

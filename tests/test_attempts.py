@@ -101,3 +101,15 @@ def test_pipeline_runs_counts_are_live_while_the_run_goes_on(db_path):
     watcher.join()
     assert seen == [("running", 10, 9)]
     assert summary.ok and rows(db_path, "SELECT done FROM pipeline_runs") == [(10,)]
+
+
+def test_failures_make_one_log_line_per_run_and_the_rest_is_at_debug(db_path, caplog):
+    def worker(task, q):
+        raise ValueError(f"bad {task.task_id}")
+
+    with caplog.at_level("DEBUG", logger="pipeloom"):
+        run_pipeline(
+            db_path, [TaskDef(i, f"t{i}") for i in range(5)], worker_fn=worker, progress=False
+        )
+    loud = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert len(loud) == 1 and "5 error(s)" in loud[0].getMessage()

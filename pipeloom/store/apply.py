@@ -104,7 +104,7 @@ class MessageApplier:
         """A message failed: its task is `error`; without a task, a run-level error."""
         what = f"{type(item).__qualname__}: {type(exc).__name__}: {exc}"
         tb = "".join(traceback.format_exception(exc))
-        LOG.error("message failed: %s", what.encode("utf-8", "backslashreplace").decode())
+        LOG.debug("message failed: %s", what.encode("utf-8", "backslashreplace").decode())
         task_id = getattr(item, "task_id", None)
         if task_id is None:
             self.book.run_error(type(item).__qualname__, what, tb)
