@@ -86,7 +86,8 @@ def close_orphans(conn: sqlite3.Connection, has_task_runs: bool) -> list[int]:
         _interrupt(
             conn,
             run_id,
-            f"interrupted: its process ({pid} on {host}) ended without closing the run",
+            f"interrupted: its process ({pid} on {host}) ended without closing the run "
+            "(tasks it had not started have no task_runs row)",
             has_task_runs,
         )
     return [r[0] for r in orphans]
@@ -100,7 +101,7 @@ def _interrupt(conn: sqlite3.Connection, run_id: int, why: str, has_task_runs: b
             "WHERE run_id=? AND status IN ('queued', 'running')",
             (now, why, run_id),
         )
-        conn.execute(_RECOUNT, (run_id,) * 5 + (run_id,))
+        conn.execute(_RECOUNT, (run_id,) * 5)
     conn.execute(
         "UPDATE pipeline_runs SET status='interrupted', finished_at=?, error=? WHERE run_id=?",
         (now, why, run_id),
@@ -109,7 +110,6 @@ def _interrupt(conn: sqlite3.Connection, run_id: int, why: str, has_task_runs: b
 
 _RECOUNT = """
 UPDATE pipeline_runs SET
-  tasks = (SELECT count(*) FROM task_runs WHERE run_id = ?),
   done = (SELECT count(*) FROM task_runs WHERE run_id = ? AND status = 'done'),
   errors = (SELECT count(*) FROM task_runs WHERE run_id = ? AND status = 'error'),
   cancelled = (SELECT count(*) FROM task_runs WHERE run_id = ? AND status = 'cancelled'),

@@ -95,12 +95,19 @@ class TaskBook:
         self._unknown: set[str] = set()
 
     def add(self, tasks: Iterable[tuple[Any, str]], skipped: frozenset = frozenset()) -> None:
-        """Register the run's tasks: `queued`, or `skipped` when done in an earlier run."""
+        """Register the run's tasks: `queued`, or `skipped` when done in an earlier run.
+
+        A queued task gets its `task_runs` row when something happens to it (it starts, is
+        cancelled, ...), not now: writing every row up front cost a third of a tiny run.
+        Skipped tasks are written with the first batch.
+        """
         counts = self.stats.counts
         for task_id, name in tasks:
             status = "skipped" if task_id in skipped else "queued"
-            self.tasks[task_id] = TaskState(task_id, name, status)
+            st = self.tasks[task_id] = TaskState(task_id, name, status)
             counts[status] += 1
+            if status == "skipped":
+                self._dirty[task_id] = st
         self.stats.total = len(self.tasks)
         self.fixed = True
 

@@ -283,9 +283,6 @@ class SQLiteWriter(threading.Thread):
         if tasks is not None:
             with self.stats.lock:
                 self.book.add(tasks, self.skipped_ids)
-        if self._store and self.book.tasks:
-            record.insert_tasks(conn, self.run_id, self.book.tasks.values())
-        self.book.take_dirty()
         conn.execute(COMMIT)
         LOG.info("writer started: %s (WAL=%s)", self.db_path, self._use_wal)
 
