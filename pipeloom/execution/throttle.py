@@ -51,7 +51,17 @@ class Throttle:
         """Of those, attempts left running in threads that cannot be stopped."""
 
     def reserve(self) -> float:
-        """Take the next start; seconds to wait before it (0: start now)."""
+        """Take the next start; seconds to wait before it (0: start now).
+
+        With no rate and no push-back in force, no lock is taken: workers taking a lock per
+        task queue behind a thread preempted while holding it (a convoy under the GIL).
+        `deque.append` is atomic, and a start racing a push-back is harmless.
+        """
+        if self.rate is None:
+            now = self._clock()
+            if now >= self._hold:
+                self._recent.append(now)
+                return 0.0
         with self._lock:
             now = self._clock()
             start = max(now, self._hold)
@@ -89,6 +99,8 @@ class Throttle:
 
     def record(self, closed: Any) -> None:
         """Hear how an attempt ended (a `TaskClosed`): push-backs, timeouts."""
+        if closed.retry_after is None and not closed.timed_out:
+            return  # nearly every attempt: no lock
         if closed.retry_after is not None:
             self.push_back(closed.retry_after)
         with self._lock:
