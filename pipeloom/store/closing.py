@@ -13,6 +13,7 @@ import time
 from ..clock import utc_now
 from ..summary import run_status
 from . import record
+from .loads import RowsLoader
 from .tasks import TaskBook
 
 __all__ = ["close_run"]
@@ -54,3 +55,14 @@ def close_run(
         "\n".join(run_errors) or None,
     )
     return status
+
+
+def finish_loads(conn: sqlite3.Connection, loads: RowsLoader, book: TaskBook, ok: bool) -> None:
+    """Swap in `replace` loads if the run ended well (else drop them), in a savepoint."""
+    conn.execute("SAVEPOINT pipeloom_loads -- pipeloom writer")
+    try:
+        loads.finish(conn, ok)
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK TO pipeloom_loads -- pipeloom writer")
+        book.run_error("replace", f"could not swap in replaced tables: {exc}", None)
+    conn.execute("RELEASE pipeloom_loads -- pipeloom writer")

@@ -13,6 +13,7 @@ from typing import Any
 from ..control import TaskClosed, TasksCancelled
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import TERMINAL, RunStats, TaskError
+from .task_row import TaskState, attempt_row
 from .text import storable
 
 __all__ = ["FINISHED_STATUSES", "TaskBook", "TaskState"]
@@ -21,57 +22,6 @@ FINISHED_STATUSES = ("done", "error", "cancelled")
 """The statuses a worker may give in `MsgTaskFinished`."""
 
 UNFINISHED = "the run ended before this task finished"
-
-
-class TaskState:
-    """The in-memory copy of one `task_runs` row."""
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "final",
-        "finished_at",
-        "message",
-        "name",
-        "progress",
-        "result",
-        "started_at",
-        "status",
-        "task_id",
-        "worker",
-    )
-
-    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
-        self.task_id = task_id
-        self.name = name
-        self.status = status
-        self.progress = 0.0
-        self.message = ""
-        self.started_at: str | None = None
-        self.finished_at: str | None = None
-        self.result: str | None = None
-        self.error: str | None = None
-        self.attempts = 0
-        self.final = False
-        """Set when a failure or lost rows fixed the status; later messages do not change it."""
-        self.worker: str | None = None
-
-    def row(self, run_id: int) -> tuple:
-        """The row for an upsert into `task_runs`."""
-        return (
-            run_id,
-            self.task_id,
-            self.name,
-            self.status,
-            self.progress,
-            self.message,
-            self.started_at,
-            self.finished_at,
-            self.result,
-            self.error,
-            self.attempts,
-            self.worker,
-        )
 
 
 class TaskBook:
@@ -228,7 +178,7 @@ class TaskBook:
         if st.started_at is None:
             st.started_at = storable(m.started_at)
         if m.error is not None or st.attempts > 1:
-            self.attempt_rows.append(_attempt_row(st, m))
+            self.attempt_rows.append(attempt_row(st, m))
         if m.retrying:
             st.error = storable(m.traceback)
             st.message = storable(f"retrying after {m.error}")
@@ -304,21 +254,3 @@ class TaskBook:
     def record_error(self, st: TaskState, message: str, tb: str | None) -> None:
         """Keep an error for the display and the summary."""
         self.stats.add_error(TaskError(st.task_id, st.name, storable(message), storable(tb)))
-
-
-def _attempt_row(st: TaskState, m: TaskClosed) -> tuple:
-    """(task_id, attempt, worker, started, finished, outcome, error, traceback, retry_after)."""
-    outcome = (
-        "timeout" if m.timed_out else "retrying" if m.retrying else "error" if m.error else "done"
-    )
-    return (
-        st.task_id,
-        st.attempts,
-        st.worker,
-        storable(m.started_at),
-        storable(m.finished_at),
-        outcome,
-        storable(m.error),
-        storable(m.traceback),
-        m.retry_after,
-    )

@@ -26,7 +26,7 @@ from ..rows import Rows
 from . import connection as dbconn
 from . import record
 from .apply import MessageApplier
-from .closing import close_run
+from .closing import close_run, finish_loads
 from .handlers import Handler, HandlerRegistry, Schema
 from .loads import RowsLoader
 from .lock import COMMIT, ROLLBACK, begin_immediate
@@ -136,17 +136,6 @@ class SQLiteWriter(threading.Thread):
 
     def _on_run_closing(self, m: RunClosing) -> None:
         self._closing = m
-
-    def _finish_loads(self, ok: bool) -> None:
-        """Swap in `replace` loads if the run ended well (else drop them), in a savepoint."""
-        conn = self._conn
-        conn.execute("SAVEPOINT pipeloom_loads -- pipeloom writer")
-        try:
-            self.loads.finish(conn, ok)
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK TO pipeloom_loads -- pipeloom writer")
-            self.book.run_error("replace", f"could not swap in replaced tables: {exc}", None)
-        conn.execute("RELEASE pipeloom_loads -- pipeloom writer")
 
     # --- what the engine asks of a running writer -----------------------------------------
     def cancel_run(self) -> None:
@@ -322,7 +311,12 @@ class SQLiteWriter(threading.Thread):
         cancelled = self._cancelled.is_set() or (
             closing is not None and closing.status == "cancelled"
         )
-        self._finish_loads(ok=not cancelled and self.error is None and self.book.all_done())
+        finish_loads(
+            self._conn,
+            self.loads,
+            self.book,
+            ok=not cancelled and self.error is None and self.book.all_done(),
+        )
         self.status = close_run(
             self._conn,
             self.book,

@@ -1,0 +1,79 @@
+"""One task's row in `task_runs` (`TaskState`) and one attempt's in `task_attempts`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..control import TaskClosed
+from .text import storable
+
+__all__ = ["TaskState", "attempt_row"]
+
+
+class TaskState:
+    """The in-memory copy of one `task_runs` row."""
+
+    __slots__ = (
+        "attempts",
+        "error",
+        "final",
+        "finished_at",
+        "message",
+        "name",
+        "progress",
+        "result",
+        "started_at",
+        "status",
+        "task_id",
+        "worker",
+    )
+
+    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
+        self.task_id = task_id
+        self.name = name
+        self.status = status
+        self.progress = 0.0
+        self.message = ""
+        self.started_at: str | None = None
+        self.finished_at: str | None = None
+        self.result: str | None = None
+        self.error: str | None = None
+        self.attempts = 0
+        self.final = False
+        """Set when a failure or lost rows fixed the status; later messages do not change it."""
+        self.worker: str | None = None
+
+    def row(self, run_id: int) -> tuple:
+        """The row for an upsert into `task_runs`."""
+        return (
+            run_id,
+            self.task_id,
+            self.name,
+            self.status,
+            self.progress,
+            self.message,
+            self.started_at,
+            self.finished_at,
+            self.result,
+            self.error,
+            self.attempts,
+            self.worker,
+        )
+
+
+def attempt_row(st: TaskState, m: TaskClosed) -> tuple:
+    """(task_id, attempt, worker, started, finished, outcome, error, traceback, retry_after)."""
+    outcome = (
+        "timeout" if m.timed_out else "retrying" if m.retrying else "error" if m.error else "done"
+    )
+    return (
+        st.task_id,
+        st.attempts,
+        st.worker,
+        storable(m.started_at),
+        storable(m.finished_at),
+        outcome,
+        storable(m.error),
+        storable(m.traceback),
+        m.retry_after,
+    )
