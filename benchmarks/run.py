@@ -17,11 +17,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import growth
+from benchmarks import growth, peers
 from benchmarks.common import fresh_db, run_tasks
 from benchmarks.executors import overhead, speedup
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
@@ -238,51 +237,6 @@ def _all_widgets(root):
     return out
 
 
-# --- what an analyst would otherwise write ----------------------------------------------------
-def analyst_threadpool(tmp: Path, n_rows: int) -> dict:
-    """ThreadPoolExecutor; each worker opens its own connection and commits per row."""
-    path = fresh_db(tmp, "pool")
-    conn = raw_conn(path)
-    conn.execute(SCHEMA)
-    conn.close()
-    locked = [0]
-    local = threading.local()
-
-    def put_row(i):
-        if not hasattr(local, "conn"):
-            local.conn = sqlite3.connect(path, timeout=0.05)
-        try:
-            local.conn.execute(UPSERT, (i, f"name {i}", i * 0.5))
-            local.conn.commit()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            locked[0] += 1
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(WORKERS) as ex:
-        list(ex.map(put_row, range(n_rows)))
-    elapsed = time.perf_counter() - t0
-    return {"rows": n_rows, "rate": n_rows / elapsed, "locked_failures": locked[0]}
-
-
-def analyst_thread_map(tmp: Path, n_rows: int, rows_per: int = 1000) -> dict:
-    """tqdm's thread_map over tasks, then one DataFrame.to_sql at the end."""
-    import pandas as pd
-    from tqdm.contrib.concurrent import thread_map
-
-    def make(task_id):
-        base = task_id * rows_per
-        return pd.DataFrame({"k": range(base, base + rows_per), "a": "name", "b": 0.5})
-
-    t0 = time.perf_counter()
-    frames = thread_map(make, range(n_rows // rows_per), max_workers=WORKERS, disable=True)
-    conn = raw_conn(fresh_db(tmp, "tqdm"))
-    pd.concat(frames).to_sql("rows", conn, index=False, if_exists="replace", chunksize=1000)
-    conn.close()
-    return {"rows": n_rows, "rate": n_rows / (time.perf_counter() - t0)}
-
-
 def main(argv: list[str] | None = None) -> dict:
     """Run everything and write the table."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -300,11 +254,11 @@ def main(argv: list[str] | None = None) -> dict:
         lim_q = max(limit_simplequeue(a["messages"]) for _ in range(REPEAT))
         lim_x = max(limit_executemany(tmp, a["messages"]) for _ in range(REPEAT))
         lim_b = max(limit_executemany(tmp, b["rows"]) for _ in range(REPEAT))
-        pool = analyst_threadpool(tmp, 20_000 // f)
-        tqdm_ = analyst_thread_map(tmp, b["rows"])
         f_ = speedup(tmp, 24 // min(f, 8))
         g = overhead(tmp, 1000 // f)
         sweeps = growth.sweeps(tmp, f, repeat=1 if args.quick else 2)
+        side = peers.compare(tmp, 1000 // f, 1000, repeat=1 if args.quick else 3)
+        lim_rows = max(limit_executemany(tmp, 1_000_000 // f, peers.INSERT) for _ in range(REPEAT))
     res = {
         "machine": {
             "python": platform.python_version(),
@@ -324,8 +278,6 @@ def main(argv: list[str] | None = None) -> dict:
             "limit_executemany": lim_b,
             "ratio": b["rate"] / lim_b,
             "target": 0.70,
-            "threadpool_per_row_commit": pool,
-            "thread_map_to_sql": tqdm_,
         },
         "C": {**c, "target": 40_000},
         "D": {**dd, "target_mb": 200},
@@ -333,6 +285,8 @@ def main(argv: list[str] | None = None) -> dict:
         "F": f_,
         "G": g,
         "growth": sweeps,
+        "peers": side,
+        "rows_limit_executemany": lim_rows,
     }
     write(res, args.out)
     return res
@@ -350,11 +304,6 @@ def write(res: dict, out: Path) -> None:
         f"{a['ratio']:.2f} | ≥ 0.30 |",
         f"| B | domain rows/s, 1,000-row messages + upsert | {b['rate']:,.0f} | executemany "
         f"{b['limit_executemany']:,.0f} | {b['ratio']:.2f} | ≥ 0.70 |",
-        f"| B' | analyst: thread pool, own connection, commit per row | | "
-        f"{b['threadpool_per_row_commit']['rate']:,.0f} rows/s, "
-        f"{b['threadpool_per_row_commit']['locked_failures']} 'locked' failures | | |",
-        f"| B'' | analyst: tqdm thread_map + to_sql at the end | | "
-        f"{b['thread_map_to_sql']['rate']:,.0f} rows/s (nothing saved until the end) | | |",
         f"| C | tasks/s, {c['tasks']:,} tiny tasks | {c['rate']:,.0f} | | | ≥ 40,000 |",
         f"| D | peak RSS, {d['messages']:,} x 2 KB messages | {d['peak_rss_mb']:.0f} MB | | | "
         f"< 200 MB |",
@@ -373,7 +322,20 @@ def write(res: dict, out: Path) -> None:
     ]
     m = res["machine"]
     head = f"Python {m['python']}, {m['cpus']} CPUs, SQLite {m['sqlite']}, {m['platform']}\n\n"
-    text = head + "\n".join(lines) + "\n\n## How cost grows\n\n" + growth.table(res["growth"])
+    rows_path = res["peers"]["pipeloom Loom.map -> DataFrames"]["rate"]
+    lines.append(
+        f"| B-rows | Loom.map returning DataFrames (Rows, typed, no handler) | {rows_path:,.0f} "
+        f"rows/s | executemany {res['rows_limit_executemany']:,.0f} | "
+        f"{rows_path / res['rows_limit_executemany']:.2f} | ≥ 0.70 |"
+    )
+    text = (
+        head
+        + "\n".join(lines)
+        + "\n\n## Side by side: 1,000,000 rows from 1,000 tasks\n\n"
+        + peers.table(res["peers"])
+        + "\n\n## How cost grows\n\n"
+        + growth.table(res["growth"])
+    )
     (out / "results.md").write_text(text + "\n")
     growth.plot(res["growth"], out / "growth.png")
     print(text)
