@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from . import status as status_mod
 from .demo import demo_tasks
 from .engine import run_pipeline
 from .errors import PipelineError
-from .rlog import get_console, setup_logging
+from .rlog import setup_logging
 from .store import connection
 from .store.tables import init_schema
 
@@ -96,9 +98,9 @@ def status(
         typer.echo(json.dumps(_recent_runs(db, n), indent=2))
     elif watch:
         with contextlib.suppress(KeyboardInterrupt):
-            status_mod.watch(lambda: _recent_runs(db, n), get_console())
+            status_mod.watch(lambda: _recent_runs(db, n), _sized_console())
     else:
-        console = get_console()
+        console = _sized_console()
         console.print(status_mod.status_view(_recent_runs(db, n), console.width))
 
 
@@ -165,6 +167,11 @@ def _call_target(target: str, kwargs: dict[str, str]) -> dict[str, Any]:
     if not isinstance(spec, dict) or "tasks" not in spec or "worker_fn" not in spec:
         _fail(f"{target} must return a dict with 'tasks' and 'worker_fn'")
     return spec
+
+
+def _sized_console() -> Console:
+    """The shared console's stream, at the terminal's width (COLUMNS first, as shutil reads it)."""
+    return Console(stderr=True, width=shutil.get_terminal_size().columns)
 
 
 def _recent_runs(db: Path, n: int) -> list[dict[str, Any]]:
