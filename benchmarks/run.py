@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import growth, peers
+from benchmarks import growth, peers, timeline
 from benchmarks.common import fresh_db, run_tasks
 from benchmarks.executors import overhead, speedup
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
         lim_b = max(limit_executemany(tmp, b["rows"]) for _ in range(REPEAT))
         f_ = speedup(tmp, 24 // min(f, 8))
         g = overhead(tmp, 1000 // f)
+        h = timeline.draw_time(tmp, 100_000 // f)
         sweeps = growth.sweeps(tmp, f, repeat=1 if args.quick else 2)
         side = peers.compare(tmp, 1000 // f, 1000, repeat=1 if args.quick else 3)
         lim_rows = max(limit_executemany(tmp, 1_000_000 // f, peers.INSERT) for _ in range(REPEAT))
@@ -284,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         "E": {**e, "cost": 1 - e["rate_on"] / e["rate_off"], "target_cost": 0.10},
         "F": f_,
         "G": g,
+        "H": h,
         "growth": sweeps,
         "peers": side,
         "rows_limit_executemany": lim_rows,
@@ -311,7 +313,7 @@ def write(res: dict, out: Path) -> None:
         f"{e['redraws']} redraws ({e['redraws_per_s']:.1f}/s), {e['trait_changes']} trait changes"
         f" | cost {e['cost']:.1%} | < 10%, ≤ ~10 redraws/s |",
     ]
-    f, g = res["F"], res["G"]["per_task_s"]
+    f, g, h = res["F"], res["G"]["per_task_s"], res["H"]
     dask = "n/a" if g["dask"] is None else f"{g['dask'] * 1e3:.1f} ms"
     lines += [
         f"| F | CPU-bound pandas transform, {f['tasks']} tasks on {f['workers']} workers: "
@@ -319,6 +321,8 @@ def write(res: dict, out: Path) -> None:
         f"{f['threads_s']:.2f} s on threads | speed-up {f['speedup']:.2f}x | |",
         f"| G | cost of one empty task: threads / processes / Dask (local cluster) | "
         f"{g['threads'] * 1e6:.0f} µs / {g['processes'] * 1e6:.0f} µs / {dask} | | | |",
+        f"| H | timeline of {h['tasks']:,} tasks: load / build / draw PNG | "
+        f"{h['load_s']:.2f} / {h['build_s']:.2f} / {h['draw_s']:.2f} s | | | < 2 s |",
     ]
     m = res["machine"]
     head = f"Python {m['python']}, {m['cpus']} CPUs, SQLite {m['sqlite']}, {m['platform']}\n\n"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pipeloom
 import pipeloom_nb
-from pipeloom import db, messages
+from pipeloom import db, messages, timeline
+from pipeloom_nb import compare
 
 
 def attribute_docs(module) -> dict[str, str]:
@@ -78,6 +79,8 @@ def render() -> str:
     lines += section(messages, "pipeloom.messages")
     lines += section(db, "pipeloom.db")
     lines += section(pipeloom_nb, "pipeloom_nb")
+    lines += section(timeline, "pipeloom.timeline")
+    lines += section(compare, "pipeloom_nb.compare")
     return "\n".join(lines)
 
 

@@ -1,21 +1,23 @@
-"""The `pipeloom` command: demo, run, status, init-db."""
+"""The `pipeloom` command: demo, run, status, timeline, init-db."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
-import sqlite3
+import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
+from . import status as status_mod
 from .demo import demo_tasks
 from .engine import run_pipeline
 from .errors import PipelineError
-from .rlog import get_console, setup_logging
+from .rlog import setup_logging
 from .store import connection
 from .store.tables import init_schema
 
@@ -85,20 +87,42 @@ def status(
     db: DbOpt = Path("pipeloom.db"),
     n: Annotated[int, typer.Option("-n", help="How many recent runs.")] = 10,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-    watch: Annotated[bool, typer.Option("--watch", help="Refresh every second.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Redraw every second, with rate and ETA; Ctrl-C ends.")
+    ] = False,
 ) -> None:
-    """Show recent runs and their task counts."""
+    """Show recent runs and their task counts (a running run with its rate and ETA)."""
     if fmt not in ("table", "json"):
         _fail(f"--format must be table or json, not {fmt!r}")
-    while True:
-        rows = _recent_runs(db, n)
-        if fmt == "json":
-            typer.echo(json.dumps(rows, indent=2))
-        else:
-            _print_runs(rows)
-        if not watch:
-            return
-        time.sleep(1.0)
+    if fmt == "json":
+        typer.echo(json.dumps(_recent_runs(db, n), indent=2))
+    elif watch:
+        with contextlib.suppress(KeyboardInterrupt):
+            status_mod.watch(lambda: _recent_runs(db, n), _sized_console())
+    else:
+        console = _sized_console()
+        console.print(status_mod.status_view(_recent_runs(db, n), console.width))
+
+
+@app.command("timeline")
+def timeline_cmd(
+    db: DbOpt = Path("pipeloom.db"),
+    run: Annotated[int | None, typer.Option("--run", help="Run id (default: the latest).")] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="run.png, run.svg or run.html")] = Path(
+        "timeline.png"
+    ),
+    width: Annotated[int, typer.Option("--width", help="Width in pixels.")] = 1000,
+) -> None:
+    """Draw a run's timeline (tasks by worker, retries, throughput) to a file."""
+    from .timeline import timeline
+
+    try:
+        chart = timeline(db, run, width_px=width)
+        chart.save(out)
+    except (PipelineError, ImportError, ValueError) as exc:
+        _fail(str(exc))
+    d = chart.data
+    typer.echo(f"wrote {out}: run {d.run_id} ({d.name}), {len(d.tasks):,} tasks, {d.span:.2f} s")
 
 
 @app.command("init-db")
@@ -145,46 +169,16 @@ def _call_target(target: str, kwargs: dict[str, str]) -> dict[str, Any]:
     return spec
 
 
+def _sized_console() -> Console:
+    """The shared console's stream, at the terminal's width (COLUMNS first, as shutil reads it)."""
+    return Console(stderr=True, width=shutil.get_terminal_size().columns)
+
+
 def _recent_runs(db: Path, n: int) -> list[dict[str, Any]]:
     try:
-        conn = connection.connect_readonly(db)
+        return status_mod.recent_runs(db, n)
     except PipelineError as exc:
         _fail(str(exc))
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = conn.execute(
-            "SELECT run_id, name, status, started_at, finished_at, tasks, done, errors, "
-            "cancelled, skipped, round(elapsed_s, 3) AS elapsed_s FROM pipeline_runs "
-            "ORDER BY run_id DESC LIMIT ?",
-            (n,),
-        ).fetchall()
-    except sqlite3.OperationalError as exc:
-        _fail(f"{db} has no pipeloom run history ({exc})")
-    finally:
-        conn.close()
-    return [dict(r) for r in rows]
-
-
-def _print_runs(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(
-        "run", "name", "status", "started", "tasks", "done", "errors", "cancelled", "elapsed s"
-    )
-    for r in rows:
-        colour = {"done": "green", "error": "red", "failed": "red"}.get(r["status"], "yellow")
-        table.add_row(
-            str(r["run_id"]),
-            r["name"],
-            f"[{colour}]{r['status']}",
-            r["started_at"][:19].replace("T", " "),
-            str(r["tasks"]),
-            str(r["done"]),
-            str(r["errors"]),
-            str(r["cancelled"]),
-            str(r["elapsed_s"]),
-        )
-    get_console().print(table)
 
 
 def _print_summary(summary: Any) -> None:

@@ -16,46 +16,16 @@ from pipeloom.progress.display import choose_display
 from pipeloom.rows import check_rows_options
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
+from pipeloom.timeline import Timeline, timeline
 
+from .compare import RunComparison, compare_runs, task_history
 from .handle import RunHandle
 from .mapping import check_map_table, map_run_name, map_tasks, map_worker
+from .options import run_options, schema_key
 from .reading import check_shared_db, read_sql, table_names
 from .results import RunResult, Tables, tidy_task_runs
 
 __all__ = ["Loom"]
-
-
-def _schema_key(schema: Schema) -> Any:
-    if callable(schema):
-        return (getattr(schema, "__module__", ""), getattr(schema, "__qualname__", repr(schema)))
-    if isinstance(schema, str):
-        return " ".join(schema.split())
-    return tuple(_schema_key(s) for s in schema)
-
-
-_OPTIONS = (
-    "workers",
-    "executor",
-    "name",
-    "resume",
-    "retries",
-    "retry_backoff",
-    "retry_max_delay",
-    "retry_on",
-    "timeout",
-    "rate",
-    "progress",
-)
-_DEFAULTS = {"resume": False, "retries": 0, "retry_backoff": 0.5, "retry_max_delay": 60.0}
-
-
-def _options(given: dict[str, Any]) -> dict[str, Any]:
-    """The run options given explicitly (None and defaults left to the Loom and the engine)."""
-    return {
-        k: given[k]
-        for k in _OPTIONS
-        if given[k] is not None and not (k in _DEFAULTS and given[k] == _DEFAULTS[k])
-    }
 
 
 class Loom:
@@ -102,7 +72,7 @@ class Loom:
 
     def schema(self, schema: Schema) -> Schema:
         """Add SQL (or a callable taking the connection) applied before every run."""
-        self._schemas[_schema_key(schema)] = schema
+        self._schemas[schema_key(schema)] = schema
         return schema
 
     def handler(self, msg_type: type) -> Callable[[Handler], Handler]:
@@ -150,7 +120,7 @@ class Loom:
         progress: "auto", a display, or False (default: the Loom's).
         **kw: any other `run_pipeline` argument (`params`, `cancel_grace`, ...).
         """
-        kw.update(_options(locals()))
+        kw.update(run_options(locals()))
         return self._run(tasks, worker, cancel_event=threading.Event(), **kw)
 
     def start(
@@ -172,7 +142,7 @@ class Loom:
         **kw: Any,
     ) -> RunHandle:
         """Start a run in the background and return its handle at once (arguments as `run`)."""
-        kw.update(_options(locals()))
+        kw.update(run_options(locals()))
         cancel = threading.Event()
         display = choose_display(kw.pop("progress", self.progress))
         show = getattr(display, "show", None)
@@ -216,7 +186,7 @@ class Loom:
         Other arguments as `run`: `rate=` spaces the calls, `timeout=` bounds each,
         `retries=` retries what `retry_on` wants (a 429's `Retry-After` is obeyed).
         """
-        kw.update(_options(locals()))
+        kw.update(run_options(locals()))
         check_map_table(table)
         check_rows_options(table, key, mode, schema)
         kw.setdefault("name", map_run_name(fn, table))
@@ -288,6 +258,19 @@ class Loom:
         for col in ("started_at", "finished_at"):
             df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
         return df
+
+    # --- looking back ---------------------------------------------------------------------------
+    def timeline(self, run_id: int | None = None) -> Timeline:
+        """A run's timeline (None: the latest): tasks by worker, retries, throughput."""
+        return timeline(self.db_path, run_id)
+
+    def compare(self, run_a: int, run_b: int) -> RunComparison:
+        """Run `run_b` against `run_a`: `.tasks` side by side, newly failing, fixed, slower."""
+        return compare_runs(self.db_path, run_a, run_b)
+
+    def history(self, task_id: Any) -> pd.DataFrame:
+        """Every run and attempt of one task, oldest first (status, worker, times, error)."""
+        return task_history(self.db_path, task_id)
 
     def __repr__(self) -> str:
         return f"Loom({self.db_path!r}, workers={self.workers}, handlers={len(self.handlers)})"

@@ -13,6 +13,7 @@ from pipeloom.store.connection import quote_identifier
 from pipeloom.store.loads import STAGE_PREFIX
 from pipeloom.store.tables import OWN_TABLES
 from pipeloom.summary import RunSummary
+from pipeloom.timeline import Timeline, timeline
 
 from .reading import read_sql, table_names
 
@@ -121,6 +122,10 @@ class RunResult:
         """Failed tasks with their message and traceback."""
         rows = [(e.task_id, e.name, e.message, e.traceback) for e in self.summary.errors]
         return pd.DataFrame(rows, columns=["task_id", "name", "message", "traceback"])
+
+    def timeline(self) -> Timeline:
+        """This run's timeline: tasks by worker, coloured by status, and throughput."""
+        return timeline(self.db_path, self.run_id)
 
     def __repr__(self) -> str:
         return f"<RunResult {self.summary}>"

@@ -1,0 +1,56 @@
+"""loom.compare and loom.history on real runs."""
+
+from __future__ import annotations
+
+import time
+
+from pipeloom import TaskDef
+from pipeloom_nb import Loom
+
+
+def tasks(n: int) -> list[TaskDef]:
+    return [TaskDef(i, f"t{i}") for i in range(n)]
+
+
+def two_runs(db_path):
+    """Run 1: task 1 fails. Run 2: task 1 fixed, task 2 fails, task 3 slower."""
+    loom = Loom(db_path, workers=2, progress=False)
+    bad = {1}
+
+    def worker(task, q):
+        if task.task_id in bad:
+            raise ValueError(f"bad {task.task_id}")
+        time.sleep(0.15 if task.task_id == 3 and not bad & {1} else 0.01)
+
+    a = loom.run(tasks(5), worker)
+    bad.clear()
+    bad.add(2)
+    b = loom.run(tasks(6), worker, retries=1, retry_backoff=0.01, retry_on=ValueError)
+    return loom, a, b
+
+
+def test_compare_puts_shared_tasks_side_by_side(db_path):
+    loom, a, b = two_runs(db_path)
+    cmp = loom.compare(a.run_id, b.run_id)
+    assert sorted(cmp.tasks["task_id"]) == [0, 1, 2, 3, 4]  # task 5 is only in run b
+    assert list(cmp.newly_failing["task_id"]) == [2]
+    assert list(cmp.newly_fixed["task_id"]) == [1]
+    assert list(cmp.regressions(1)["task_id"]) == [3]
+    row = cmp.tasks.set_index("task_id").loc[3]
+    assert row["duration_s_b"] > row["duration_s_a"] and row["delta_s"] > 0.1
+    assert "1 newly failing, 1 newly fixed" in cmp.summary
+    html = cmp._repr_html_()
+    assert "newly failing" in html and "slowest regressions" in html
+
+
+def test_history_lists_every_run_and_attempt_of_a_task(db_path):
+    loom, a, b = two_runs(db_path)
+    h = loom.history(2)
+    assert list(zip(h["run_id"], h["attempt"], h["status"], strict=True)) == [
+        (a.run_id, 1, "done"),
+        (b.run_id, 1, "retrying"),
+        (b.run_id, 2, "error"),
+    ]
+    assert h["error"].iloc[-1] == "ValueError: bad 2"
+    assert (h["duration_s"] >= 0).all() and h["worker"].notna().all()
+    assert loom.history(99).empty
