@@ -185,7 +185,7 @@ def build(
     """The chart's data for one run; `until` ends what is still running (a live run's now)."""
     origin, end, span = _origin_and_span(record, until)
     segs = segments(record.tasks, record.attempts)
-    segs["end"] = segs["end"].fillna(end)
+    segs["end"] = segs["end"].fillna(end.as_unit(segs["end"].dt.unit))
     segs["start"], segs["end"] = _seconds(segs["start"], origin), _seconds(segs["end"], origin)
     names = lane_order(segs["worker"])
     labels, group = group_lanes(names, max_lanes)
