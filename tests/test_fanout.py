@@ -14,10 +14,9 @@ import httpx
 import pytest
 import requests
 
+from benchmarks.flaky_api import FlakyAPI
 from pipeloom import MsgTaskProgress, RetryAfter, TaskDef, run_pipeline
 from pipeloom.execution.retry import RetryPolicy, is_transient, server_delay
-
-from .flaky_api import FlakyAPI
 
 
 def pages(n: int) -> list[TaskDef]:
