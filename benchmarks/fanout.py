@@ -1,6 +1,6 @@
 """Fan-out against a flaky API: issue 13's "Done when", measured.
 
-    python -m benchmarks.fanout            # 200 pages, 8 workers: about a minute
+    python -m benchmarks.fanout            # 200 pages, 8 workers: about 80 s
 
 A local API (benchmarks/flaky_api.py) answers 429 with `Retry-After` above 8 requests a
 second, 500 to 5% of requests, with 20-100 ms of latency, and hangs on one page's first
