@@ -20,6 +20,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from pipeloom.errors import MagicUsageError
 from pipeloom.execution.executors import EXECUTORS
+from pipeloom.rows import MODES
 
 from .loom import Loom
 
@@ -27,10 +28,11 @@ __all__ = ["PipeloomMagics"]
 
 USAGE = """\
 %pipeloom run WORKER TASKS [--db PATH] [--workers N] [--executor E] [--rate R]
-    [--timeout S] [--retries N] [-o VAR]
-%%pipeloom run TASKS [--db PATH] [--workers N] [--executor E] [--rate R] [--timeout S]
-    [--retries N] [-o VAR]
-    (the cell defines the worker; E: threads, processes, or a dask.distributed.Client's name)
+    [--timeout S] [--retries N] [--resume] [--name NAME] [-o VAR]
+    [--table T [--key COL[,COL...]] [--mode append|merge|replace]]
+%%pipeloom run TASKS [the same options]
+    (the cell defines the worker; E: threads, processes, or a dask.distributed.Client's name;
+    with --table: loom.map(WORKER, TASKS, table=T, ...), WORKER(item) returning rows)
 %pipeloom sql [--db PATH] QUERY
 %pipeloom status | tables | runs [--db PATH]"""
 
@@ -54,6 +56,11 @@ def _parser() -> _Parser:
     p.add_argument("--rate", type=_positive_float, default=None)
     p.add_argument("--timeout", type=_positive_float, default=None)
     p.add_argument("--retries", type=_non_negative_int, default=None)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--name", type=_nonempty, default=None)
+    p.add_argument("--table", type=_nonempty, default=None)
+    p.add_argument("--key", type=_columns, default=None)
+    p.add_argument("--mode", choices=MODES, default=None)
     p.add_argument("-o", "--output", default=None)
     return p
 
@@ -79,6 +86,20 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"needs a number > 0, not {text!r}")
     return value
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a value")
+    return text
+
+
+def _columns(text: str) -> str | tuple[str, ...]:
+    """`id` or `a,b`: one key column, or several."""
+    cols = tuple(c.strip() for c in text.split(","))
+    if not all(cols):
+        raise argparse.ArgumentTypeError(f"needs column names separated by commas, not {text!r}")
+    return cols[0] if len(cols) == 1 else cols
 
 
 def _split(line: str) -> list[str]:
@@ -131,6 +152,9 @@ class PipeloomMagics(Magics):
     def pipeloom(self, line: str, cell: str | None = None) -> Any:
         """Run a pipeline, or query its database; `%pipeloom` alone prints the usage.
 
+        `run` passes its options to `loom.run`; with `--table` the run is `loom.map`: the
+        worker is `fn(item)` returning rows, TASKS are the items.
+
         Bad arguments print the usage; a run or a query that fails raises, so a notebook
         run stops there.
         """
@@ -163,6 +187,8 @@ class PipeloomMagics(Magics):
         return self._loom(db).sql(query)
 
     def _run(self, loom: Loom, opts: argparse.Namespace, cell: str | None) -> Any:
+        if opts.table is None and (opts.key is not None or opts.mode is not None):
+            raise MagicUsageError("--key and --mode need --table (they are loom.map's)")
         exprs = list(opts.args)
         if cell is None:
             if len(exprs) != 2:
@@ -178,12 +204,17 @@ class PipeloomMagics(Magics):
             kw["executor"] = self._executor(opts.executor)
             if opts.executor not in EXECUTORS:
                 exprs.append(opts.executor)
-        for opt in ("workers", "rate", "timeout", "retries"):
+        for opt in ("workers", "rate", "timeout", "retries", "name", "key", "mode"):
             if getattr(opts, opt) is not None:
                 kw[opt] = getattr(opts, opt)
+        if opts.resume:
+            kw["resume"] = True
         if opts.output is not None:
             self._check_output(opts.output, exprs, worker)
-        result = loom.run(tasks, worker, **kw)
+        if opts.table is not None:
+            result = loom.map(worker, tasks, opts.table, **kw)
+        else:
+            result = loom.run(tasks, worker, **kw)
         if opts.output is not None:
             self.shell.user_ns[opts.output] = result
         return result

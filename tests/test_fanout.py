@@ -14,10 +14,9 @@ import httpx
 import pytest
 import requests
 
+from benchmarks.flaky_api import FlakyAPI
 from pipeloom import MsgTaskProgress, RetryAfter, TaskDef, run_pipeline
 from pipeloom.execution.retry import RetryPolicy, is_transient, server_delay
-
-from .flaky_api import FlakyAPI
 
 
 def pages(n: int) -> list[TaskDef]:
@@ -253,3 +252,16 @@ def test_bad_limits_are_config_errors(db_path, bad):
 
     with pytest.raises(ConfigError):
         run_pipeline(db_path, pages(1), worker_fn=lambda t, q: None, **bad)
+
+
+def test_the_fanout_benchmark_loads_every_page_and_a_rerun_does_not_duplicate(tmp_path):
+    """`python -m benchmarks.fanout` at 16 pages: the same map, run twice."""
+    from benchmarks.fanout import measure
+
+    res = measure(tmp_path / "fanout.db", pages=16)
+    first, second = res["runs"]
+    for run in (first, second):
+        assert (run["loaded"], run["failed"]) == (16, 0)
+        assert run["429_obeyed"] == run["429_received"]
+        assert run["rows"] == run["distinct_ids"] == 16 * 3
+    assert (first["hung"], first["timed_out"]) == (1, 1)

@@ -206,3 +206,106 @@ def test_workers_must_be_a_whole_number_from_one_and_that_is_a_usage_error(ip, n
             ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --workers={workers}") is None
         )
         assert "whole number >= 1" in _usage_printed(capsys), workers
+
+
+# --- run options: --name, --resume, and loom.map's --table, --key, --mode ---------------------
+def test_name_and_resume_rerun_only_what_failed(ip, ns):
+    ip.run_cell(
+        "up = set()\n"
+        "def shaky(task, q):\n"
+        "    if task.task_id == 1 and not up:\n"
+        "        up.add(1)\n"
+        "        raise ConnectionError('source down')\n"
+    )
+    first = ip.run_line_magic("pipeloom", f'run shaky tasks --db {ns} --name "nightly load"')
+    assert first.summary.name == "nightly load" and first.counts == {"done": 2, "error": 1}
+    again = ip.run_line_magic(
+        "pipeloom", f"run shaky tasks --db {ns} --name 'nightly load' --resume"
+    )
+    assert again.counts == {"skipped": 2, "done": 1}
+    assert again.task_runs.set_index("id").status.to_dict() == {
+        0: "skipped",
+        1: "done",
+        2: "skipped",
+    }
+
+
+def test_table_key_mode_make_the_run_a_map_and_a_rerun_does_not_duplicate(ip, ns):
+    ip.run_cell(
+        "def order(i):\n    return [{'id': i, 'total': i * 1.5}, {'id': i + 100, 'total': 0.0}]\n"
+    )
+    line = f"run order range(5) --db {ns} --table orders --key id --mode merge -o loaded"
+    for _ in range(2):
+        out = ip.run_line_magic("pipeloom", line)
+        assert out.counts == {"done": 5} and ip.user_ns["loaded"] is out
+    assert out.summary.name.endswith("order -> orders")
+    df = ip.run_line_magic(
+        "pipeloom", f"sql --db {ns} SELECT count(*) AS n, count(DISTINCT id) AS d FROM orders"
+    )
+    assert (df.n[0], df.d[0]) == (10, 10)
+
+
+def test_cell_magic_with_table_maps_the_function_the_cell_defines(ip, ns):
+    cell = "def line_items(item):\n    return {'order': item['o'], 'line': item['l'], 'qty': 1}\n"
+    ip.user_ns["items"] = [{"o": o, "l": ln} for o in range(3) for ln in range(2)]
+    for _ in range(2):
+        out = ip.run_cell_magic(
+            "pipeloom", f"run items --db {ns} --table lines --key order,line --mode merge", cell
+        )
+        assert out.counts == {"done": 6}
+    df = ip.run_line_magic("pipeloom", f"sql --db {ns} SELECT * FROM lines ORDER BY 1, 2")
+    assert df[["order", "line"]].to_numpy().tolist() == [
+        [o, ln] for o in range(3) for ln in range(2)
+    ]
+
+
+def test_table_with_retries_timeout_and_rate(ip, ns):
+    ip.run_cell(
+        "import time\n"
+        "tries = {}\n"
+        "def slow_once(i):\n"
+        "    tries[i] = tries.get(i, 0) + 1\n"
+        "    if i == 0 and tries[i] == 1:\n"
+        "        time.sleep(2)\n"
+        "    return {'id': i}\n"
+    )
+    out = ip.run_line_magic(
+        "pipeloom",
+        f"run slow_once range(4) --db {ns} --table t --workers 2 "
+        "--retries 1 --timeout 0.5 --rate 50",
+    )
+    assert out.counts == {"done": 4} and out.summary.timed_out == 1
+    assert ip.user_ns["tries"][0] == 2
+
+
+def test_replace_mode_swaps_the_tables_contents(ip, ns):
+    ip.run_cell("def one(i):\n    return {'v': i}\n")
+    ip.run_line_magic("pipeloom", f"run one range(5) --db {ns} --table vs")
+    ip.run_line_magic("pipeloom", f"run one range(2) --db {ns} --table vs --mode replace")
+    assert ip.run_line_magic(
+        "pipeloom", f"sql --db {ns} SELECT v FROM vs ORDER BY v"
+    ).v.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("options", "why"),
+    [
+        ("--key id", "need --table"),
+        ("--mode merge", "need --table"),
+        ("--table t --mode upsert", "invalid choice: 'upsert'"),
+        ("--table t --key id,,x", "column names separated by commas"),
+        ("--table ''", "needs a value"),
+        ("--name ''", "needs a value"),
+        ("--resume=yes", "ignored explicit argument"),
+    ],
+)
+def test_bad_map_options_print_usage_and_run_nothing(ip, ns, options, why, capsys):
+    assert ip.run_line_magic("pipeloom", f"run work tasks --db {ns} {options}") is None
+    out = _usage_printed(capsys)
+    assert why in out and "--table T" in out
+    assert not os.path.exists(ns)
+
+
+def test_merge_without_key_is_refused_by_map_before_any_work(ip, ns):
+    with pytest.raises(ConfigError, match="needs key="):
+        ip.run_line_magic("pipeloom", f"run work tasks --db {ns} --table t --mode merge")
