@@ -98,3 +98,9 @@ def test_wait_returns_when_the_run_ends_not_after_its_full_wait():
     t0 = time.monotonic()
     display.wait(30, ended)
     assert ended.is_set() and time.monotonic() - t0 < 10
+
+
+def test_outside_a_kernel_the_widget_prints_nothing(db_path, capsys):
+    run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=lambda t, q: None, progress=WidgetDisplay())
+    out = capsys.readouterr()
+    assert "VBox" not in out.out + out.err

@@ -11,7 +11,7 @@ import threading
 
 import ipywidgets as w
 
-from pipeloom.progress.display import progress_line
+from pipeloom.progress.display import in_kernel, progress_line
 from pipeloom.progress.snapshot import BarState, StatsSnapshot
 from pipeloom.summary import RunSummary
 
@@ -92,10 +92,11 @@ class WidgetDisplay:
     def show(self) -> None:
         """Show the widget in the current cell's output, once (later calls do nothing)."""
         if not self._shown:
-            from IPython.display import display
-
             self._shown = True
-            display(self.widget)
+            if in_kernel():  # elsewhere display() would print the widget's repr
+                from IPython.display import display
+
+                display(self.widget)
 
     def start(
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
