@@ -41,8 +41,11 @@ def _run_tasks(db_path: str, run_id: int) -> pd.DataFrame:
     return df.drop(columns=["started_at", "finished_at"])
 
 
+_OK = ("done", "skipped")  # skipped: done in an earlier run (resume=True)
+
+
 def _change(row: pd.Series) -> str:
-    a_ok, b_ok = row["status_a"] == "done", row["status_b"] == "done"
+    a_ok, b_ok = row["status_a"] in _OK, row["status_b"] in _OK
     if a_ok and not b_ok:
         return "newly failing"
     if b_ok and not a_ok:

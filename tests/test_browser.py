@@ -34,6 +34,29 @@ result.counts
 """
 
 
+TIMELINE = """\
+import time
+from pipeloom import TaskDef
+from pipeloom_nb import Loom
+
+seen = set()
+
+def work(task, q):
+    time.sleep(0.005 * (task.task_id % 7))
+    if task.task_id % 11 == 5 and task.task_id not in seen:
+        seen.add(task.task_id)
+        raise ConnectionError("flaky page: retried")
+    if task.task_id % 23 == 22:
+        raise ValueError("a bad page")
+
+Loom("timeline.db", workers=4, progress=False).run(
+    [TaskDef(i, f"page {i}") for i in range(80)], work, retries=1, retry_backoff=0.02
+).timeline()
+"""
+TIMELINE_SHOT = SHOT.with_name("timeline.png")
+"""The timeline as JupyterLab draws it (docs/img/timeline.png is a copy of one)."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -47,10 +70,11 @@ def _serve(tmp_path: Path, app: str):
     pytest.importorskip("playwright")
     shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path)
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LONG_RUN)], metadata=kernel),
-        tmp_path / "stop.ipynb",
-    )
+    for name, code in (("stop", LONG_RUN), ("timeline", TIMELINE)):
+        nbformat.write(
+            nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)], metadata=kernel),
+            tmp_path / f"{name}.ipynb",
+        )
     port = _free_port()
     app_class = "LabApp" if app == "jupyterlab" else "JupyterNotebookApp"
     proc = subprocess.Popen(
@@ -153,6 +177,26 @@ def test_quickstart_shows_widget_progress_and_dataframe(lab):
             dismiss.click()
         SHOT.parent.mkdir(parents=True, exist_ok=True)
         page.locator(".jp-Cell:has(.widget-hprogress)").screenshot(path=str(SHOT))
+        browser.close()
+
+
+def test_a_timeline_draws_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        _open_and_run_all(page, f"{lab}/lab/tree/timeline.ipynb?token={TOKEN}")
+        try:
+            img = page.wait_for_selector(".jp-OutputArea-output img", timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(SHOT.with_name("failure.png")))
+            raise
+        size = page.evaluate("(img) => [img.naturalWidth, img.naturalHeight]", img)
+        assert size[0] > 400 and size[1] > 200
+        assert "Traceback" not in page.inner_text(".jp-Notebook")
+        TIMELINE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".jp-OutputArea-output:has(img)").screenshot(path=str(TIMELINE_SHOT))
         browser.close()
 
 

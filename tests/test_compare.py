@@ -54,3 +54,23 @@ def test_history_lists_every_run_and_attempt_of_a_task(db_path):
     assert h["error"].iloc[-1] == "ValueError: bad 2"
     assert (h["duration_s"] >= 0).all() and h["worker"].notna().all()
     assert loom.history(99).empty
+
+
+def test_a_resumed_run_skips_are_not_newly_failing(tmp_path):
+    from pipeloom import TaskDef
+    from pipeloom_nb import Loom
+
+    loom = Loom(tmp_path / "r.db", workers=2, progress=False)
+    up = {"on": False}
+
+    def flaky(task, q):
+        if task.task_id == 1 and not up["on"]:
+            raise ConnectionError("down")
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(4)]
+    first = loom.run(tasks, flaky, name="nightly")
+    up["on"] = True
+    second = loom.run(tasks, flaky, name="nightly", resume=True)
+    changes = loom.compare(first.run_id, second.run_id)
+    assert changes.newly_failing.empty
+    assert changes.newly_fixed["task_id"].tolist() == [1]
