@@ -129,8 +129,8 @@ def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
             facts = tuple(_facts(run).items())
             run.q.put(RunClosing("cancelled" if cancelled else None, facts))
             run.q.put(WRITER_STOP)
+        run.q.close()  # what a straggler puts from now on would not be read: it raises RunEnded
         _wait_for_writer(run.writer)
-        run.q.close()
         run.ticker.stop()
         return _summarize(run)
 

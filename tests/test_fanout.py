@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from benchmarks.flaky_api import FlakyAPI
-from pipeloom import MsgTaskProgress, RetryAfter, TaskDef, run_pipeline
+from pipeloom import MsgTaskProgress, RetryAfter, RunEnded, TaskDef, run_pipeline
 from pipeloom.execution.retry import RetryPolicy, is_transient, server_delay
 
 
@@ -190,16 +190,19 @@ def test_a_hanging_page_times_out_on_threads_and_its_thread_is_abandoned(db_path
     assert (status, attempts) == ("error", 2) and "TimeoutError" in error
 
 
-def test_a_timed_out_attempts_later_messages_are_ignored(db_path):
+def test_a_timed_out_attempts_later_messages_are_refused_not_written(db_path):
     late_put = threading.Event()
     release = threading.Event()
-    calls = []
+    calls, refused = [], []
 
     def worker(task, q):
         calls.append(task.task_id)
         if calls.count(0) == 1 and task.task_id == 0:
             release.wait(10)
-            q.put(MsgTaskProgress(0, 1, 1, "late"))
+            try:
+                q.put(MsgTaskProgress(0, 1, 1, "late"))
+            except RunEnded as exc:
+                refused.append(str(exc))
             late_put.set()
         elif task.task_id == 0:
             release.set()
@@ -210,6 +213,7 @@ def test_a_timed_out_attempts_later_messages_are_ignored(db_path):
     )
     assert summary.ok and late_put.is_set()
     assert rows(db_path, "SELECT message FROM task_runs") != [("late",)]
+    assert refused and "abandoned" in refused[0]
 
 
 def test_an_async_attempt_past_its_timeout_is_cancelled(db_path):

@@ -23,7 +23,7 @@ import cloudpickle
 
 from ..clock import utc_now as _now
 from ..control import TaskClosed, TasksCancelled
-from ..errors import WriterError
+from ..errors import RunEnded, WriterError
 from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
 from .base import Runner
 from .queue import MessageQueue
@@ -161,7 +161,7 @@ class PoolRunner(Runner):
         if self._suspects:
             ids = tuple(item[1] for item in self._suspects)
             self._suspects.clear()
-            with contextlib.suppress(WriterError):
+            with contextlib.suppress(WriterError, RunEnded):
                 self.q.put(TasksCancelled(ids, _now()))
 
     def _shut(self) -> None:
@@ -204,7 +204,7 @@ class PoolRunner(Runner):
         if fut.cancelled():
             return
         if self._abandoned:  # its process was stopped after the grace period: not its fault
-            with contextlib.suppress(WriterError):
+            with contextlib.suppress(WriterError, RunEnded):
                 self.q.put(TasksCancelled((item[1],), _now(), STILL_RUNNING))
             return
         exc = fut.exception()
@@ -226,7 +226,7 @@ class PoolRunner(Runner):
     def _put_closed(self, item: Item, exc: BaseException, retrying: bool = False) -> None:
         """Close a task from here: its process died, or it could not be sent."""
         self.in_flight.pop(item[1], None)
-        with contextlib.suppress(WriterError):
+        with contextlib.suppress(WriterError, RunEnded):
             self.q.put(closed_message(item, _now(), exc, retrying))
 
     def _wait_forwarded(self) -> None:

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import RunEnded
+
 __all__ = ["GatedQueue", "attempt_timed_out", "call_with_timeout", "timed_out"]
 
 _MARK = "_pipeloom_abandoned"
@@ -34,7 +36,11 @@ def timed_out(exc: BaseException) -> bool | None:
 
 
 class GatedQueue:
-    """One attempt's `q`: the worker's queue until `close()`, after which `put` drops."""
+    """One attempt's `q`: the worker's queue until `close()`, after which `put` raises.
+
+    An abandoned attempt's messages must not land (its task was recorded timed out, and may
+    be retried): `put` raises `RunEnded`, which also ends the abandoned worker early.
+    """
 
     def __init__(self, q: Any) -> None:
         self._q = q
@@ -44,22 +50,30 @@ class GatedQueue:
     def put(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         """Hand a message on, unless the attempt was abandoned."""
         with self._lock:
-            if self._open:
-                self._q.put(msg, *args, **kwargs)
+            if not self._open:
+                raise _abandoned(msg)
+            self._q.put(msg, *args, **kwargs)
 
     def put_nowait(self, msg: Any) -> None:
         """As `put`, without waiting for room."""
         with self._lock:
-            if self._open:
-                self._q.put_nowait(msg)
+            if not self._open:
+                raise _abandoned(msg)
+            self._q.put_nowait(msg)
 
     def close(self) -> None:
-        """Drop everything put from now on (waits for a `put` under way)."""
+        """Refuse everything put from now on (waits for a `put` under way)."""
         with self._lock:
             self._open = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._q, name)
+
+
+def _abandoned(msg: Any) -> RunEnded:
+    return RunEnded(
+        f"{type(msg).__qualname__} not written: this attempt ran past its timeout and was abandoned"
+    )
 
 
 def call_with_timeout(fn: Callable[..., Any], task: Any, q: Any, seconds: float) -> None:

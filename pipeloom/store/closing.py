@@ -16,7 +16,7 @@ from . import record
 from .loads import RowsLoader
 from .tasks import TaskBook
 
-__all__ = ["close_run"]
+__all__ = ["close_run", "finish_loads"]
 
 
 def close_run(

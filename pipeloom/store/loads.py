@@ -45,39 +45,59 @@ class RowsLoader:
     def __init__(self) -> None:
         self._columns: dict[str, set[str]] = {}
         self._keyed: set[tuple[str, tuple[str, ...]]] = set()
-        self._stages: dict[str, str] = {}
+        self._stages: dict[str, tuple[str, str]] = {}
+        """Folded table name -> (the name as first given, its stage)."""
 
     def apply(self, conn: sqlite3.Connection, msg: Rows) -> None:
         """Load one message's rows (inside the caller's savepoint)."""
         check_target_table(msg.table)
         if not msg.columns:
             return
+        new_stage = msg.mode == "replace" and _fold(msg.table) not in self._stages
         table = self._stage(conn, msg) if msg.mode == "replace" else msg.table
-        self._ensure_table(conn, table, msg)
-        if msg.key and msg.mode != "append":
-            self._ensure_key(conn, table, msg.key)
-        conn.executemany(_insert_sql(table, msg), msg.rows)
+        try:
+            self._ensure_table(conn, table, msg)
+            if msg.key and msg.mode != "append":
+                self._ensure_key(conn, table, msg.key)
+            conn.executemany(_insert_sql(table, msg), msg.rows)
+        except BaseException:
+            self._forget(table, msg.table if new_stage else None)
+            raise
+
+    @property
+    def staged(self) -> bool:
+        """True when a `replace` load waits for the run's end."""
+        return bool(self._stages)
+
+    def _forget(self, table: str, stage_of: str | None) -> None:
+        """The savepoint undoes what this message created: forget it too."""
+        self._columns.pop(_fold(table), None)
+        self._keyed = {k for k in self._keyed if k[0] != _fold(table)}
+        if stage_of is not None:
+            self._stages.pop(_fold(stage_of), None)
 
     def finish(self, conn: sqlite3.Connection, ok: bool) -> None:
         """Swap staged contents in when the run ended well; drop the stages either way."""
-        for table, stage in self._stages.items():
+        for table, stage in self._stages.values():
             if ok:
                 self._swap(conn, table, stage)
             conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(stage)}")
         self._stages.clear()
 
     def _stage(self, conn: sqlite3.Connection, msg: Rows) -> str:
-        stage = self._stages.get(msg.table)
-        if stage is None:
-            stage = self._stages[msg.table] = STAGE_PREFIX + msg.table
-            conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(stage)}")
-            self._columns.pop(stage, None)
+        known = self._stages.get(_fold(msg.table))
+        if known is not None:
+            return known[1]
+        stage = STAGE_PREFIX + _fold(msg.table)
+        self._stages[_fold(msg.table)] = (msg.table, stage)
+        conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(stage)}")
+        self._columns.pop(_fold(stage), None)
         return stage
 
     def _ensure_table(self, conn: sqlite3.Connection, table: str, msg: Rows) -> None:
-        have = self._columns.get(table)
+        have = self._columns.get(_fold(table))
         if have is None:
-            have = self._columns[table] = _table_columns(conn, table)
+            have = self._columns[_fold(table)] = _table_columns(conn, table)
         if not have:
             conn.execute(_create_sql(table, msg))
             have.update(_fold(c) for c in msg.columns)
@@ -94,7 +114,7 @@ class RowsLoader:
             have.add(_fold(name))
 
     def _ensure_key(self, conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> None:
-        if (table, key) in self._keyed:
+        if (_fold(table), key) in self._keyed:
             return
         if not _has_unique(conn, table, key):
             index = quote_identifier(f"pipeloom_key_{table}_{'_'.join(key)}")
@@ -107,7 +127,7 @@ class RowsLoader:
                     "merge needs that key unique (de-duplicate the table, or load with "
                     "mode='replace' once)"
                 ) from exc
-        self._keyed.add((table, key))
+        self._keyed.add((_fold(table), key))
 
     def _swap(self, conn: sqlite3.Connection, table: str, stage: str) -> None:
         target, source = quote_identifier(table), quote_identifier(stage)

@@ -226,6 +226,13 @@ class TaskBook:
         self.set_status(st, "error")
         self._dirty[st.task_id] = st
 
+    def lost(self, task_ids: set, what: str) -> None:
+        """These tasks' latest changes were rolled back: each is `error`, never `done`."""
+        for task_id in task_ids:
+            st = self.tasks.get(task_id)
+            if st is not None:
+                self.fail(st, what, None)
+
     def dropped(self, task_id: Any, what: str) -> None:
         """A message of the task was not written: `cancelled` for good, never `done`."""
         st = self.find(task_id, None, what)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..control import RunClosing
+from ..control import RunClosing, TasksCancelled
 from ..errors import PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
 from ..progress.snapshot import RunStats
@@ -212,18 +212,23 @@ class SQLiteWriter(threading.Thread):
         begin_immediate(conn, self.db_path, self.lock_timeout)
         deadline = time.monotonic() + self.max_latency
         conn.in_batch = True
-        items = self._take(first, 256)
-        with self.stats.lock:
-            stops, n = self._apply_items(items, deadline)
-            self._flush(n - stops)
-        conn.in_batch = False
-        conn.execute(COMMIT)
+        taken = [self._take(first, 256)]
+        try:
+            with self.stats.lock:
+                stops, n = self._apply_items(taken, deadline)
+                self._flush(n - stops)
+            conn.in_batch = False
+            conn.execute(COMMIT)
+        except BaseException:
+            self._batch_lost(taken)
+            raise
         self._task_done(n)
         return stops > 0
 
-    def _apply_items(self, items: list[Any], deadline: float) -> tuple[int, int]:
+    def _apply_items(self, taken: list[list[Any]], deadline: float) -> tuple[int, int]:
         apply = self._applier.apply
         n = stops = 0
+        items = taken[0]
         while True:
             stops += apply(items)
             n += len(items)
@@ -233,7 +238,16 @@ class SQLiteWriter(threading.Thread):
                 items = self._take(self.msg_q.get_nowait(), 256)
             except queue.Empty:
                 break
+            taken.append(items)
         return stops, n
+
+    def _batch_lost(self, taken: list[list[Any]]) -> None:
+        """The batch was not committed: no task it touched may be recorded `done`."""
+        ids = {getattr(m, "task_id", None) for items in taken for m in items}
+        for m in (m for items in taken for m in items if type(m) is TasksCancelled):
+            ids.update(m.task_ids)
+        with self.stats.lock:
+            self.book.lost(ids - {None}, "its batch was rolled back: the writer failed")
 
     def _flush(self, n_messages: int) -> None:
         dirty = record.write_batch(self._conn, self.run_id, self.book, self._store)
@@ -311,12 +325,13 @@ class SQLiteWriter(threading.Thread):
         cancelled = self._cancelled.is_set() or (
             closing is not None and closing.status == "cancelled"
         )
-        finish_loads(
-            self._conn,
-            self.loads,
-            self.book,
-            ok=not cancelled and self.error is None and self.book.all_done(),
-        )
+        ok = not cancelled and self.error is None and self.book.all_done()
+        if ok and self.skipped_ids and self.loads.staged:
+            ok = False  # a skipped task's rows are not in the stage: swapping would lose them
+            self.book.run_error(
+                "replace", "mode='replace' cannot resume: the table was left as it was", None
+            )
+        finish_loads(self._conn, self.loads, self.book, ok)
         self.status = close_run(
             self._conn,
             self.book,
