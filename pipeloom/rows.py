@@ -15,6 +15,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .values import to_rows
+from .values.rows import FrameColumn, frame_columns
 
 __all__ = ["MODES", "SCHEMAS", "Rows"]
 
@@ -23,6 +24,7 @@ SCHEMAS = ("evolve", "freeze")
 
 _DTYPE_KINDS = {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "M": "TEXT"}
 _PY_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
+_NONE = type(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,7 @@ class Rows:
 
     def __post_init__(self) -> None:
         check_rows_options(self.table, self.key, self.mode, self.schema)
-        columns, rows = to_rows(self.data)
-        types = declared_types(self.data, columns, rows)
+        columns, rows, types = _converted(self.data)
         keys = key_columns(self.key)
         missing = [k for k in keys if k not in columns]
         if rows and missing:
@@ -89,6 +90,29 @@ def check_rows_options(table: Any, key: Any, mode: str, schema: str) -> None:
         raise ConfigError(f"key must be a column name or a tuple of them, not {key!r}")
 
 
+def _converted(data: Any) -> tuple[tuple[str, ...], list[tuple], tuple[str, ...]]:
+    """Columns, rows and declared types; a DataFrame's types come from its columns."""
+    if not isinstance(data, pd.DataFrame):
+        columns, rows = to_rows(data)
+        return columns, rows, declared_types(data, columns, rows)
+    columns, converted = frame_columns(data)
+    if not converted:
+        return columns, [() for _ in range(len(data))], ()
+    rows = list(zip(*[c.values for c in converted], strict=True))
+    by_dtype = len(columns) == data.shape[1]  # as declared_types: not with index columns
+    return columns, rows, tuple(_column_type(c, by_dtype) for c in converted)
+
+
+def _column_type(column: FrameColumn, by_dtype: bool) -> str:
+    if by_dtype and (declared := _dtype_type(column.dtype)):
+        return declared
+    seen = column.types
+    if seen is None:
+        seen = set(map(type, column.values))
+        seen.discard(_NONE)
+    return _seen_type(seen)
+
+
 def declared_types(data: Any, columns: tuple[str, ...], rows: list[tuple]) -> tuple[str, ...]:
     """The SQLite type to declare for each column: from dtypes, else from the values."""
     if isinstance(data, pd.DataFrame) and len(columns) == data.shape[1]:
@@ -105,9 +129,12 @@ def _dtype_type(dtype: Any) -> str:
 
 def _values_type(rows: list[tuple], i: int) -> str:
     """INTEGER, REAL, TEXT or BLOB when every non-NULL value agrees (ints with floats: REAL)."""
-    seen = {type(row[i]) for row in rows} - {type(None)}
+    return _seen_type({type(row[i]) for row in rows} - {_NONE})
+
+
+def _seen_type(seen: set[type]) -> str:
     if seen == {int, float}:
         return "REAL"
     if len(seen) == 1:
-        return _PY_TYPES.get(seen.pop(), "")
+        return _PY_TYPES.get(next(iter(seen)), "")
     return ""
