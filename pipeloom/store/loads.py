@@ -56,7 +56,7 @@ class RowsLoader:
         self._ensure_table(conn, table, msg)
         if msg.key and msg.mode != "append":
             self._ensure_key(conn, table, msg.key)
-        conn.executemany(_insert_sql(table, msg), msg.rows)
+        conn.executemany(_insert_sql(table, msg), msg.iter_rows())
 
     def finish(self, conn: sqlite3.Connection, ok: bool) -> None:
         """Swap staged contents in when the run ended well; drop the stages either way."""

@@ -39,6 +39,9 @@ def typed_column_values(series: pd.Series) -> tuple[list, set[type] | None]:
         return masked(series.astype(str).to_numpy(dtype=object), series.isna().to_numpy()), None
     elif isinstance(dtype, pd.SparseDtype):
         return column_values(series.sparse.to_dense()), None
+    elif isinstance(dtype, pd.StringDtype):
+        # str or missing (NaN or NA, which _objects makes None): no copy to set na_value
+        return _objects(series.to_numpy(dtype=object))
     # nullable extension dtypes (Int64, Float64, boolean, string, ...) and object columns
     return _objects(series.to_numpy(dtype=object, na_value=None))
 
