@@ -8,6 +8,7 @@ values JSON TEXT).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .values import to_rows
+from .values.rows import FrameColumn, frame_columns
 
 __all__ = ["MODES", "SCHEMAS", "Rows"]
 
@@ -23,6 +25,7 @@ SCHEMAS = ("evolve", "freeze")
 
 _DTYPE_KINDS = {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "M": "TEXT"}
 _PY_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
+_NONE = type(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +51,42 @@ class Rows:
     """The task the rows belong to: if they cannot be loaded, that task fails."""
     columns: tuple[str, ...] = field(init=False, default=())
     """Column names, in order."""
-    rows: list[tuple] = field(init=False, default_factory=list, repr=False)
-    """Values as SQLite stores them."""
     types: tuple[str, ...] = field(init=False, default=())
     """Declared SQLite type per column ("" when nothing says)."""
+    by_column: tuple[list, ...] | None = field(init=False, default=None, repr=False)
+    """A DataFrame's values column by column, zipped into rows only as they are inserted."""
+    _rows: list[tuple] = field(init=False, default_factory=list, repr=False)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """Values as SQLite stores them, one tuple per row."""
+        if self.by_column is None:
+            return self._rows
+        return list(zip(*self.by_column, strict=True))
+
+    @property
+    def row_count(self) -> int:
+        """How many rows there are, without building them."""
+        return len(self._rows) if self.by_column is None else len(self.by_column[0])
+
+    def iter_rows(self) -> Iterable[tuple]:
+        """The rows for `executemany`; zipped lazily, a DataFrame's rows are never all built."""
+        if self.by_column is None:
+            return self._rows
+        return zip(*self.by_column, strict=True)
 
     def __post_init__(self) -> None:
         check_rows_options(self.table, self.key, self.mode, self.schema)
-        columns, rows = to_rows(self.data)
-        types = declared_types(self.data, columns, rows)
+        columns, rows, types = _converted(self.data)
+        if type(rows) is tuple:
+            object.__setattr__(self, "by_column", rows)
+        else:
+            object.__setattr__(self, "_rows", rows)
         keys = key_columns(self.key)
         missing = [k for k in keys if k not in columns]
-        if rows and missing:
+        if self.row_count and missing:
             raise ConfigError(f"Rows for {self.table!r}: key column(s) {missing} not in the data")
         object.__setattr__(self, "columns", columns)
-        object.__setattr__(self, "rows", rows)
         object.__setattr__(self, "types", types)
         object.__setattr__(self, "data", None)
         object.__setattr__(self, "key", keys or None)
@@ -89,6 +113,31 @@ def check_rows_options(table: Any, key: Any, mode: str, schema: str) -> None:
         raise ConfigError(f"key must be a column name or a tuple of them, not {key!r}")
 
 
+def _converted(
+    data: Any,
+) -> tuple[tuple[str, ...], list[tuple] | tuple[list, ...], tuple[str, ...]]:
+    """Columns, rows (a DataFrame's: a tuple of columns) and declared types."""
+    if not isinstance(data, pd.DataFrame):
+        columns, rows = to_rows(data)
+        return columns, rows, declared_types(data, columns, rows)
+    columns, converted = frame_columns(data)
+    if not converted:
+        return columns, [() for _ in range(len(data))], ()
+    by_column = tuple([c.values for c in converted])
+    by_dtype = len(columns) == data.shape[1]  # as declared_types: not with index columns
+    return columns, by_column, tuple(_column_type(c, by_dtype) for c in converted)
+
+
+def _column_type(column: FrameColumn, by_dtype: bool) -> str:
+    if by_dtype and (declared := _dtype_type(column.dtype)):
+        return declared
+    seen = column.types
+    if seen is None:
+        seen = set(map(type, column.values))
+        seen.discard(_NONE)
+    return _seen_type(seen)
+
+
 def declared_types(data: Any, columns: tuple[str, ...], rows: list[tuple]) -> tuple[str, ...]:
     """The SQLite type to declare for each column: from dtypes, else from the values."""
     if isinstance(data, pd.DataFrame) and len(columns) == data.shape[1]:
@@ -105,9 +154,12 @@ def _dtype_type(dtype: Any) -> str:
 
 def _values_type(rows: list[tuple], i: int) -> str:
     """INTEGER, REAL, TEXT or BLOB when every non-NULL value agrees (ints with floats: REAL)."""
-    seen = {type(row[i]) for row in rows} - {type(None)}
+    return _seen_type({type(row[i]) for row in rows} - {_NONE})
+
+
+def _seen_type(seen: set[type]) -> str:
     if seen == {int, float}:
         return "REAL"
     if len(seen) == 1:
-        return _PY_TYPES.get(seen.pop(), "")
+        return _PY_TYPES.get(next(iter(seen)), "")
     return ""

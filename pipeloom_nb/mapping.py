@@ -153,7 +153,7 @@ def map_worker(
             if type(exc) not in (TypeError, ValueError, ConfigError):
                 raise
             raise type(exc)(f"item {task.name}: {exc}") from None
-        if rows.rows:
+        if rows.row_count:
             q.put(rows)
 
     worker.__qualname__ = getattr(fn, "__qualname__", "map")

@@ -59,7 +59,7 @@ class RowsLoader:
             self._ensure_table(conn, table, msg)
             if msg.key and msg.mode != "append":
                 self._ensure_key(conn, table, msg.key)
-            conn.executemany(_insert_sql(table, msg), msg.rows)
+            conn.executemany(_insert_sql(table, msg), msg.iter_rows())
         except BaseException:
             self._forget(table, msg.table if new_stage else None)
             raise

@@ -10,24 +10,38 @@ import pandas as pd
 from .datetimes import iso_datetime64, masked
 from .scalars import INT64_MAX, INT64_MIN, UnsupportedValue, sql_value
 
-__all__ = ["column_values"]
+__all__ = ["column_values", "typed_column_values"]
+
+_NONE = type(None)
 
 
 def column_values(series: pd.Series) -> list:
     """One column's values as SQLite stores them, vectorised where the dtype allows."""
+    return typed_column_values(series)[0]
+
+
+def typed_column_values(series: pd.Series) -> tuple[list, set[type] | None]:
+    """`column_values`, and the types of its non-NULL values when converting learnt them.
+
+    An object column is scanned for types anyway; handing them on spares the caller that
+    wants declared types a second pass over the values. None means "not learnt".
+    """
     dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        return _categorical(series)
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return _iso_datetime_tz(series)
-    if isinstance(dtype, pd.PeriodDtype):
-        return masked(series.astype(str).to_numpy(dtype=object), series.isna().to_numpy())
     if isinstance(dtype, np.dtype):
         convert = _BY_KIND.get(dtype.kind)
         if convert is not None:
-            return convert(series.to_numpy())
-    if isinstance(dtype, pd.SparseDtype):
-        return column_values(series.sparse.to_dense())
+            return convert(series.to_numpy()), None
+    elif isinstance(dtype, pd.CategoricalDtype):
+        return _categorical(series), None
+    elif isinstance(dtype, pd.DatetimeTZDtype):
+        return _iso_datetime_tz(series), None
+    elif isinstance(dtype, pd.PeriodDtype):
+        return masked(series.astype(str).to_numpy(dtype=object), series.isna().to_numpy()), None
+    elif isinstance(dtype, pd.SparseDtype):
+        return column_values(series.sparse.to_dense()), None
+    elif isinstance(dtype, pd.StringDtype):
+        # str or missing (NaN or NA, which _objects makes None): no copy to set na_value
+        return _objects(series.to_numpy(dtype=object))
     # nullable extension dtypes (Int64, Float64, boolean, string, ...) and object columns
     return _objects(series.to_numpy(dtype=object, na_value=None))
 
@@ -47,7 +61,10 @@ def _uints(values: np.ndarray) -> list:
 
 
 def _floats(values: np.ndarray) -> list:
-    return masked(values.astype(np.float64).astype(object), np.isnan(values))
+    nan = np.isnan(values)
+    if not nan.any():  # tolist gives the same Python floats, without an object array
+        return values.astype(np.float64, copy=False).tolist()
+    return masked(values.astype(np.float64).astype(object), nan)
 
 
 def _complex(values: np.ndarray) -> list:
@@ -87,25 +104,27 @@ def _categorical(series: pd.Series) -> list:
     return values[codes].tolist()  # code -1 (missing) takes the trailing None
 
 
-_SIMPLE = {str, int, float, type(None), type(pd.NaT), type(pd.NA)}
+_SIMPLE = {str, int, float, _NONE, type(pd.NaT), type(pd.NA)}
+_STR_INT_NONE = {str, int, _NONE}
 
 
-def _objects(values: np.ndarray) -> list:
+def _objects(values: np.ndarray) -> tuple[list, set[type] | None]:
     """An object column: plain str/int/float/missing fast, anything else value by value."""
     types = set(map(type, values))
     if types <= _SIMPLE and (
         int not in types or all(INT64_MIN <= v <= INT64_MAX for v in values if type(v) is int)
     ):
-        if types <= {str, int, type(None)}:
-            return values.tolist()
-        return masked(values, pd.isna(values))
+        if types <= _STR_INT_NONE:
+            types.discard(_NONE)
+            return values.tolist(), types
+        return masked(values, pd.isna(values)), None
     out = []
     for i, value in enumerate(values):
         try:
             out.append(sql_value(value))
         except UnsupportedValue as exc:
             raise exc.where(row=i) from None
-    return out
+    return out, None
 
 
 _BY_KIND: dict[str, Callable[[np.ndarray], list]] = {

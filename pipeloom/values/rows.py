@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .columns import column_values
+from .columns import typed_column_values
 from .scalars import _ASCII_LOWER, UnsupportedValue, _type_name, sql_value
 
-__all__ = ["column_name", "frame_rows", "records_rows", "to_rows"]
+__all__ = ["FrameColumn", "column_name", "frame_columns", "frame_rows", "records_rows", "to_rows"]
 
 
 # --- column names ---------------------------------------------------------------------------
@@ -71,23 +71,41 @@ def _storable(value: Any) -> bool:
 
 
 # --- DataFrames ------------------------------------------------------------------------------
+class FrameColumn(NamedTuple):
+    """One converted DataFrame column, with what is known of its types."""
+
+    values: list
+    """The values as SQLite stores them."""
+    dtype: Any
+    """The pandas dtype it came from."""
+    types: set[type] | None
+    """The types of its non-NULL values, when converting learnt them (else None)."""
+
+
 def frame_rows(df: pd.DataFrame) -> tuple[tuple[str, ...], list[tuple]]:
     """Columns and converted rows of a DataFrame, column by column with numpy.
 
     A named index (or every level of a MultiIndex, e.g. the keys of a groupby result) is
     kept as leading columns; an unnamed single index is a row number and is dropped.
     """
+    names, columns = frame_columns(df)
+    if not columns:
+        return names, [() for _ in range(len(df))]
+    return names, list(zip(*[c.values for c in columns], strict=True))
+
+
+def frame_columns(df: pd.DataFrame) -> tuple[tuple[str, ...], list[FrameColumn]]:
+    """`frame_rows` column by column: names and converted columns (index levels first)."""
     df = _index_as_columns(df)
     names = _check_names([column_name(c) for c in df.columns])
     columns = []
     for name, (_, series) in zip(names, df.items(), strict=True):
         try:
-            columns.append(column_values(series))
+            values, types = typed_column_values(series)
         except UnsupportedValue as exc:
             raise exc.where(column=name) from None
-    if not columns:
-        return names, [() for _ in range(len(df))]
-    return names, list(zip(*columns, strict=True))
+        columns.append(FrameColumn(values, series.dtype, types))
+    return names, columns
 
 
 def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
