@@ -9,12 +9,19 @@ from benchmarks.run import main
 
 def test_bench_quick_writes_the_table(tmp_path):
     res = main(["--quick", "--out", str(tmp_path)])
-    assert set(res) == {"machine", "growth", "peers", "rows_limit_executemany", *"ABCDEFGH"}
+    assert set(res) == {
+        "machine",
+        "growth",
+        "peers",
+        "rows_limit_executemany",
+        "rows_prebuilt",
+        *"ABCDEFGH",
+    }
     assert len(res["peers"]) == 6 and all(r["rate"] > 0 for r in res["peers"].values())
     assert res["A"]["messages"] > 0 and res["B"]["rows"] > 0
     assert json.loads((tmp_path / "results.json").read_text())["C"]["tasks"] == 2000
     table = (tmp_path / "results.md").read_text()
-    assert "| A |" in table and "| H |" in table and "| B-rows |" in table
+    assert "| A |" in table and "| H |" in table and "| B-rows |" in table and "| B-map |" in table
     assert "## Side by side" in table and "tqdm thread_map + to_sql" in table
     assert res["F"]["speedup"] > 0 and res["G"]["per_task_s"]["processes"] > 0
     assert "## How cost grows" in table and (tmp_path / "growth.png").stat().st_size > 0
