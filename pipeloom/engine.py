@@ -92,6 +92,8 @@ def run_pipeline(
         raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
     if workers is not None:
         check_workers(workers)
+    if resume and not store_task_status:
+        raise ConfigError("resume=True needs store_task_status=True (it reads task_runs)")
     policy = check_retry_policy(retries, retry_backoff, retry_max_delay, retry_on, timeout)
     limiter = Throttle(check_rate(rate))
     backend, pool_workers = make_backend(executor, workers)

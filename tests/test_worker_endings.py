@@ -74,3 +74,17 @@ def test_an_async_workers_own_cancelled_error_is_a_failure_not_a_cancel(db_path)
     assert summary.status == "error"
     (message,) = rows(db_path, "SELECT message FROM task_runs WHERE id = 1")[0]
     assert "CancelledError" in message
+
+
+def test_resume_without_task_status_is_refused_before_any_work(db_path):
+    from pipeloom import ConfigError
+
+    with pytest.raises(ConfigError, match="store_task_status"):
+        run_pipeline(
+            db_path,
+            [TaskDef(1, "a")],
+            worker_fn=lambda t, q: None,
+            resume=True,
+            store_task_status=False,
+        )
+    assert not db_path.exists()
