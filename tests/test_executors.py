@@ -92,58 +92,44 @@ def test_processes_record_errors_with_tracebacks_and_retry(db_path, tmp_path):
 
 
 def test_progress_is_live_and_cancel_reaches_running_workers(db_path):
-    cancel = threading.Event()
-    out = {}
-
     def worker(task, q):
         q.put(MsgTaskProgress(task.task_id, 1, 2, "waiting"))
         deadline = time.monotonic() + 30
         while not q.cancelled.is_set() and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def run():
-        out["summary"] = run_pipeline(
-            db_path,
-            tasks(50),
-            workers=2,
-            worker_fn=worker,
-            executor="processes",
-            cancel_event=cancel,
-            progress=False,
-        )
-
-    t = threading.Thread(target=run)
-    t.start()
-    try:
-        assert _wait_for(lambda: _running_at_half(db_path) == 2, 30)
-    finally:
-        cancel.set()
-        t.join(30)
-    assert not t.is_alive()
-    summary = out["summary"]
+    summary = _cancel_when_two_run(db_path, worker, 50)
     assert summary.status == "cancelled"
     assert summary.counts["done"] == 2 and summary.counts["cancelled"] == 48
     assert "running" not in set(statuses(db_path).values())
 
 
 def test_tasks_stuck_past_the_grace_period_are_cancelled_not_errors(db_path):
-    cancel = threading.Event()
-    out = {}
-
     def stuck(task, q):
         q.put(MsgTaskProgress(task.task_id, 1, 2, "stuck"))
         time.sleep(60)  # ignores q.cancelled: only killing its process stops it
 
+    summary = _cancel_when_two_run(db_path, stuck, 6, cancel_grace=0.5)
+    assert summary.status == "cancelled"
+    assert set(statuses(db_path).values()) == {"cancelled"}
+    messages = [m for (m,) in rows(db_path, "SELECT message FROM task_runs")]
+    assert not [m for m in messages if "Shutdown" in m or "Error" in m]
+
+
+def _cancel_when_two_run(db_path, worker, n: int, **options):
+    """Run `n` tasks on 2 processes; cancel once two are running and halfway; the summary."""
+    cancel, out = threading.Event(), {}
+
     def run():
         out["summary"] = run_pipeline(
             db_path,
-            tasks(6),
+            tasks(n),
             workers=2,
-            worker_fn=stuck,
+            worker_fn=worker,
             executor="processes",
             cancel_event=cancel,
-            cancel_grace=0.5,
             progress=False,
+            **options,
         )
 
     t = threading.Thread(target=run)
@@ -154,10 +140,7 @@ def test_tasks_stuck_past_the_grace_period_are_cancelled_not_errors(db_path):
         cancel.set()
         t.join(30)
     assert not t.is_alive()
-    assert out["summary"].status == "cancelled"
-    assert set(statuses(db_path).values()) == {"cancelled"}
-    messages = [m for (m,) in rows(db_path, "SELECT message FROM task_runs")]
-    assert not [m for m in messages if "Shutdown" in m or "Error" in m]
+    return out["summary"]
 
 
 def _running_at_half(db_path) -> int:
