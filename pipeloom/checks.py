@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import ConfigError
 from .execution.retry import RetryOn, RetryPolicy
+from .store.text import check_task
 
-__all__ = ["check_rate", "check_retry_policy", "check_unique", "check_workers", "task_key"]
+__all__ = [
+    "check_collection",
+    "check_rate",
+    "check_retry_policy",
+    "check_unique",
+    "check_workers",
+    "task_key",
+]
 
 _MISSING = object()
 
@@ -28,13 +36,29 @@ def task_key(task: Any) -> tuple[Any, str]:
     return task_id, str(task_id) if name is None else str(name)
 
 
-def check_unique(keys: list[tuple[Any, str]]) -> None:
+def check_unique(keys: Iterable[tuple[Any, str]]) -> None:
     """ConfigError naming the first duplicate task ids, if any."""
     seen: set[Any] = set()
     dupes = [k for k, _ in keys if k in seen or seen.add(k)]
     if dupes:
         shown = ", ".join(repr(d) for d in dupes[:5])
         raise ConfigError(f"duplicate task ids: {shown}" + (" ..." if len(dupes) > 5 else ""))
+
+
+def check_collection(tasks: Iterable[Any]) -> int:
+    """Check every task of a collection before any work (ids usable and unique); how many."""
+    n = 0
+
+    def keys() -> Iterable[tuple[Any, str]]:
+        nonlocal n
+        for task in tasks:
+            task_id, name = task_key(task)
+            check_task(task_id, name)
+            n += 1
+            yield task_id, name
+
+    check_unique(keys())
+    return n
 
 
 def check_workers(workers: int | None) -> int:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["WRITER_STOP", "RunClosing", "TaskClosed", "TasksCancelled"]
+__all__ = [
+    "WRITER_STOP",
+    "RunClosing",
+    "SourceFailed",
+    "TaskClosed",
+    "TasksCancelled",
+    "TasksQueued",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,26 @@ class TaskClosed:
     """The timed-out attempt's thread could not be stopped and runs on."""
     worker: str = ""
     """Which worker ran the attempt: a thread, a coroutine slot, a process (see `lane`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TasksQueued:
+    """Tasks taken from the caller's tasks, put before any worker is handed one of them."""
+
+    tasks: tuple[tuple[Any, str], ...]
+    """(task_id, name) of each task to run."""
+    skipped: tuple[tuple[Any, str], ...] = ()
+    """(task_id, name) of tasks `resume=True` skips (done in an earlier run)."""
+    last: bool = False
+    """The caller's tasks are exhausted: the run's total is known."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFailed:
+    """Taking the next task failed (the caller's iterable raised, or a task was unusable)."""
+
+    error: str
+    traceback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .checks import check_rate, check_retry_policy, check_unique, check_workers, task_key
+from .checks import check_collection, check_rate, check_retry_policy, check_workers, task_key
 from .errors import ConfigError
 from .execution.coroutines import is_async_worker, use_current_loop
 from .execution.executors import make_backend, make_runner
@@ -15,6 +15,7 @@ from .execution.queue import MessageQueue
 from .execution.remote import dumps_worker
 from .execution.retry import RetryOn
 from .execution.throttle import Throttle
+from .feed import TaskFeed, is_collection
 from .lifecycle import drive, open_run
 from .progress.display import choose_display
 from .store.connection import Synchronous, check_db_path
@@ -72,8 +73,13 @@ def run_pipeline(
     (`async_loop=`). `executor="processes"` runs tasks in a process pool, a
     `dask.distributed.Client` on its cluster; messages still come back to the one writer
     here. Returns a `RunSummary`.
-    Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`,
-    waits up to `cancel_grace` seconds for tasks in flight, then closes the database;
+    `tasks` may be a generator: it is read lazily, a few chunks ahead of the workers, and
+    memory does not grow with the tasks finished. A collection (a list) is checked whole
+    before any work; an iterator's tasks are checked as they come: a duplicate id, an
+    unusable task or an exception the iterator raises stops taking tasks, lets those
+    taken finish, and is raised once the run is closed (recorded as a run-level error).
+    Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`
+    (of an iterator: those taken, not those never read), waits up to `cancel_grace` seconds for tasks in flight, then closes the database;
     Ctrl-C propagates once every message handed over is committed. The writer waits up to
     `lock_timeout` seconds for another connection's write lock on the file.
 
@@ -102,9 +108,8 @@ def run_pipeline(
     if backend is None and is_async_worker(worker_fn):
         use_current_loop(async_loop)
     db_text = check_db_path(db_path)
-    all_tasks = list(tasks)
-    keys = [task_key(t) for t in all_tasks]
-    check_unique(keys)
+    total = check_collection(tasks) if is_collection(tasks) else None
+    seen: set = set()
     registry = handlers if isinstance(handlers, HandlerRegistry) else HandlerRegistry(handlers)
     run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
 
@@ -118,7 +123,6 @@ def run_pipeline(
         schema=schema,
         synchronous=synchronous,
         name=run_name,
-        tasks=keys,
         workers=n_workers,
         params=params,
         resume=resume,
@@ -126,13 +130,14 @@ def run_pipeline(
         max_latency=max_latency,
         lock_timeout=lock_timeout,
         sentinel_stops=False,
+        known=seen,
+        total=total,
     )
     run = open_run(writer, display, run_name, n_workers)
-    skipped = run.writer.skipped_ids
-    items = [(t, k, n) for t, (k, n) in zip(all_tasks, keys, strict=True) if k not in skipped]
+    feed = TaskFeed(tasks, run.q, seen, run.writer.skipped_ids)
     runner = make_runner(
         worker_fn,
-        items,
+        feed,
         run.q,
         n_workers,
         policy=policy,

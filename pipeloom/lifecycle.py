@@ -96,6 +96,9 @@ def drive(run: Run, runner: Any, grace: float) -> RunSummary:
         raise KeyboardInterrupt
     if run.writer.error is not None:
         raise WriterError(f"the writer failed: {run.writer.error}") from run.writer.error
+    source_error = getattr(runner.feed, "error", None)
+    if source_error is not None:
+        raise source_error  # recorded as a run-level error: the run took no more tasks
     return summary
 
 

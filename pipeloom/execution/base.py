@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -11,7 +12,25 @@ from typing import Any
 from .attempt import NO_RETRY, Item, RetryPolicy
 from .queue import MessageQueue
 
-__all__ = ["Runner"]
+__all__ = ["ItemFeed", "Runner"]
+
+
+class ItemFeed:
+    """Items given as they are (a runner made without the engine): no checks, no registration."""
+
+    collection = False
+    error: BaseException | None = None
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items = iter(items)
+
+    def take(self, n: int) -> list[Item]:
+        """Up to `n` items."""
+        return list(itertools.islice(self._items, n))
+
+    def rest(self) -> list[Item]:
+        """Nothing: tasks never taken are not recorded."""
+        return []
 
 
 class Runner:
@@ -19,15 +38,20 @@ class Runner:
 
     Workers take tasks from a shared deque: `popleft` is atomic, so no lock is needed
     (under the GIL, a lock makes workers queue behind a thread preempted while holding it).
+    The deque is refilled from the feed (`pipeloom.feed.TaskFeed`) a chunk at a time,
+    under a lock, so the caller's iterable is read only as fast as tasks start.
     """
 
     blocking = False
     """True for a runner that runs in the calling thread (`run_here`), not in its own."""
 
+    chunk = 64
+    """Tasks taken from the feed at a time."""
+
     def __init__(
         self,
         fn: Callable[..., Any],
-        items: Iterable[Item],
+        items: Iterable[Item] | Any,
         q: MessageQueue,
         workers: int,
         *,
@@ -37,7 +61,10 @@ class Runner:
         self.q = q
         self.workers = workers
         self.policy = policy
-        self._todo = collections.deque(items)
+        self.feed = items if hasattr(items, "take") else ItemFeed(items)
+        """Where tasks come from: `take(n)`, `rest()`, `error`."""
+        self._todo: collections.deque[Item] = collections.deque()
+        self._take_lock = threading.Lock()
         self.in_flight: dict[Any, Item] = {}
         self.finished = threading.Event()
         """Set when every worker has stopped taking tasks."""
@@ -48,14 +75,33 @@ class Runner:
         try:
             item = self._todo.popleft()
         except IndexError:
-            return None
+            item = self._refill()
+            if item is None:
+                return None
         self.in_flight[item[1]] = item
         return item
 
+    def _refill(self) -> Item | None:
+        with self._take_lock:
+            with contextlib.suppress(IndexError):
+                return self._todo.popleft()  # another worker refilled it meanwhile
+            if self.q.cancelled.is_set():
+                return None
+            items = self.feed.take(self.chunk)
+            if not items:
+                return None
+            self._todo.extend(items[1:])
+            return items[0]
+
     def not_started(self) -> list[Item]:
-        """Take the tasks no worker has started (call after cancelling)."""
+        """Take the tasks no worker has started (call after cancelling).
+
+        Those taken from the feed; for a collection, also those never taken.
+        """
         rest = []
-        with contextlib.suppress(IndexError):
-            while True:
-                rest.append(self._todo.popleft())
+        with self._take_lock:
+            with contextlib.suppress(IndexError):
+                while True:
+                    rest.append(self._todo.popleft())
+            rest += self.feed.rest()
         return rest

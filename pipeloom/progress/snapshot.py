@@ -48,6 +48,9 @@ class StatsSnapshot:
     elapsed: float
     messages: int
     finished: bool = False
+    total_known: bool = True
+    """False while the run's tasks come from an iterator not yet exhausted: `total` is
+    how many were taken so far."""
 
     @property
     def completed(self) -> int:
@@ -61,7 +64,10 @@ class StatsSnapshot:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the current rate, or None before the first task completes."""
+        """Seconds left at the current rate; None before the first task completes, or while
+        the total is not known."""
+        if not self.total_known:
+            return None
         rate = self.rate
         left = self.total - self.completed
         return left / rate if rate > 0 and left > 0 else (0.0 if left <= 0 else None)
@@ -72,6 +78,8 @@ class RunStats:
     """Counters updated by the writer once per batch; `snapshot()` is safe from any thread."""
 
     total: int = 0
+    total_known: bool = True
+    """False while tasks still come from an iterator: `total` counts those taken so far."""
     counts: Counter = field(default_factory=Counter)
     in_flight: dict[Any, Any] = field(default_factory=dict)
     errors: list[TaskError] = field(default_factory=list)
@@ -103,4 +111,5 @@ class RunStats:
                 elapsed=end - self.started,
                 messages=self.messages,
                 finished=self.ended is not None,
+                total_known=self.total_known,
             )

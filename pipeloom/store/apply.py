@@ -16,7 +16,14 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..control import WRITER_STOP, RunClosing, TaskClosed, TasksCancelled
+from ..control import (
+    WRITER_STOP,
+    RunClosing,
+    SourceFailed,
+    TaskClosed,
+    TasksCancelled,
+    TasksQueued,
+)
 from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from .connection import WriterConnection
 from .guard import run_guarded
@@ -56,6 +63,8 @@ class MessageApplier:
             MsgTaskFinished: book.finished,
             TaskClosed: book.closed,
             TasksCancelled: book.cancelled,
+            TasksQueued: book.queued,
+            SourceFailed: book.source_failed,
             RunClosing: on_closing,
         }
 

@@ -15,6 +15,7 @@ class TaskState:
 
     __slots__ = (
         "attempts",
+        "closed",
         "error",
         "final",
         "finished_at",
@@ -42,6 +43,9 @@ class TaskState:
         self.final = False
         """Set when a failure or lost rows fixed the status; later messages do not change it."""
         self.worker: str | None = None
+        self.closed = False
+        """Set when nothing more will happen to the task: its last attempt ended, it was
+        cancelled, skipped or settled. Once its row is committed its state may be dropped."""
 
     def row(self, run_id: int) -> tuple:
         """The row for an upsert into `task_runs`."""

@@ -7,10 +7,10 @@ storable here (`text.storable`), so one bad string never fails a batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
-from ..control import TaskClosed, TasksCancelled
+from ..control import SourceFailed, TaskClosed, TasksCancelled, TasksQueued
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import TERMINAL, RunStats, TaskError
 from .task_row import TaskState, attempt_row
@@ -25,46 +25,126 @@ UNFINISHED = "the run ended before this task finished"
 
 
 class TaskBook:
-    """Every task of a run, moved from status to status by the messages applied to it.
+    """The run's tasks in hand, moved from status to status by the messages applied to them.
 
     Counts, tasks in flight and errors are kept in `stats` (read by the display); rows
     changed since the last `take_dirty()` are returned by it, to be written in one go.
-    Once `add()` has registered the run's tasks, a message for any other id is a
-    run-level error; a book never given its tasks (a stand-alone writer) adds a task
-    when its first message arrives.
+    Once the run's tasks are known (`add()`, or `expect()` then `register()` as they are
+    taken), a message for any other id is a run-level error; a book never given its tasks
+    (a stand-alone writer) adds a task when its first message arrives.
+
+    Memory stays bounded by the tasks in hand, not the run's size: once a task is closed
+    (its last attempt ended, or it was cancelled or skipped) and its row committed,
+    `forget_closed()` drops its state. A later message for it (from a thread its worker
+    left running) is ignored: its row stays as written. A failing handler or a dropped
+    message of such a task is a run-level error instead, so no failure goes unseen.
     """
 
     def __init__(self, stats: RunStats | None = None) -> None:
         self.stats = stats if stats is not None else RunStats()
         self.tasks: dict[Any, TaskState] = {}
-        self.fixed = False
-        """True once the run's tasks are registered: no other id may appear."""
+        """The tasks in hand: not closed yet, or closed and not yet committed."""
+        self.known: Container | None = None
+        """Every id taken into the run so far (None: any id, for a stand-alone writer)."""
         self._dirty: dict[Any, TaskState] = {}
+        self._written: list[TaskState] = []
         self.attempt_rows: list[tuple] = []
         """Attempts of tasks that failed at least once, not yet written."""
         self._unknown: set[str] = set()
+        self._total: int | None = None
+        self._taken = 0
+
+    @property
+    def fixed(self) -> bool:
+        """True once the run's tasks are known: no other id may appear."""
+        return self.known is not None
+
+    def expect(self, known: Container, total: int | None) -> None:
+        """Tasks will be `register`ed as they are taken; `known` holds every id taken so far.
+
+        `total`: how many tasks the run has, if known up front (else it grows, and is
+        known once the last tasks are registered).
+        """
+        self.known = known
+        self._total = total
+        self.stats.total = total or 0
+        self.stats.total_known = total is not None
 
     def add(self, tasks: Iterable[tuple[Any, str]], skipped: frozenset = frozenset()) -> None:
-        """Register the run's tasks: `queued`, or `skipped` when done in an earlier run.
+        """Register all the run's tasks at once: `queued`, or `skipped` when done before."""
+        tasks = list(tasks)
+        self.expect({task_id for task_id, _ in tasks}, len(tasks))
+        self.register(
+            [t for t in tasks if t[0] not in skipped], [t for t in tasks if t[0] in skipped]
+        )
+
+    def register(
+        self,
+        tasks: Iterable[tuple[Any, str]],
+        skipped: Iterable[tuple[Any, str]] = (),
+        last: bool = False,
+    ) -> None:
+        """Tasks taken into the run: `queued`, or `skipped` (done in an earlier run).
 
         A queued task gets its `task_runs` row when something happens to it (it starts, is
         cancelled, ...), not now: writing every row up front cost a third of a tiny run.
-        Skipped tasks are written with the first batch.
+        Skipped tasks are written with the next batch.
         """
         counts = self.stats.counts
+        n = 0
         for task_id, name in tasks:
-            status = "skipped" if task_id in skipped else "queued"
-            st = self.tasks[task_id] = TaskState(task_id, name, status)
-            counts[status] += 1
-            if status == "skipped":
-                self._dirty[task_id] = st
-        self.stats.total = len(self.tasks)
-        self.fixed = True
+            self.tasks[task_id] = TaskState(task_id, name)
+            n += 1
+        counts["queued"] += n
+        for task_id, name in skipped:
+            st = self.tasks[task_id] = self._dirty[task_id] = TaskState(task_id, name, "skipped")
+            st.closed = True
+            counts["skipped"] += 1
+            n += 1
+        self._taken += n
+        if self._total is None:
+            self.stats.total = self._taken
+        if last:
+            self.stats.total_known = True
+
+    def queued(self, m: TasksQueued) -> None:
+        """The engine took these tasks from the caller's and will hand them to workers.
+
+        Not counted in `stats.messages` (the messages of the run's workers).
+        """
+        self.register(m.tasks, m.skipped, m.last)
+        self.stats.messages -= 1
+
+    def source_failed(self, m: SourceFailed) -> None:
+        """Taking the next task failed: the run took no more (a run-level error)."""
+        self.run_error("tasks", m.error, m.traceback)
 
     def take_dirty(self) -> list[TaskState]:
         """The rows changed since the last call."""
         dirty, self._dirty = self._dirty, {}
-        return list(dirty.values())
+        rows = list(dirty.values())
+        self._written += [st for st in rows if st.closed]
+        return rows
+
+    def forget_closed(self) -> int:
+        """Drop closed tasks whose rows `take_dirty` returned (call once they are committed)."""
+        tasks, written, self._written = self.tasks, self._written, []
+        if self.known is None:
+            return 0  # a stand-alone writer: a later message would make the task anew
+        n = 0
+        for st in written:
+            if tasks.get(st.task_id) is st and st.task_id not in self._dirty:
+                del tasks[st.task_id]
+                n += 1
+        return n
+
+    def is_closed(self, task_id: Any) -> bool:
+        """True for a task taken into the run whose state was dropped (it is over)."""
+        known = self.known
+        try:
+            return known is not None and task_id not in self.tasks and task_id in known
+        except TypeError:
+            return False
 
     def state(self, task_id: Any, name: str | None = None, what: str = "a message") -> TaskState:
         """The task's state, marked dirty; LookupError for an id that cannot be in the run."""
@@ -73,7 +153,7 @@ class TaskBook:
         except TypeError:
             raise LookupError(f"{what} has a task id that is not hashable: {task_id!r}") from None
         if st is None:
-            if self.fixed:
+            if self.known is not None:
                 raise LookupError(f"{what} is for task id {task_id!r}, which is not in this run")
             st = self._new(task_id, name)
         self._dirty[task_id] = st
@@ -88,7 +168,9 @@ class TaskBook:
         return st
 
     def find(self, task_id: Any, name: str | None, what: str) -> TaskState | None:
-        """`state()`, or None after recording a run-level error (once per unknown id)."""
+        """`state()`; None for a closed task, or after a run-level error (once per unknown id)."""
+        if self.is_closed(task_id):
+            return None
         try:
             return self.state(task_id, name, what)
         except LookupError as exc:
@@ -179,6 +261,7 @@ class TaskBook:
             st.started_at = storable(m.started_at)
         if m.error is not None or st.attempts > 1:
             self.attempt_rows.append(attempt_row(st, m))
+        st.closed = not m.retrying
         if m.retrying:
             st.error = storable(m.traceback)
             st.message = storable(f"retrying after {m.error}")
@@ -206,6 +289,8 @@ class TaskBook:
         """These tasks will not run, or will not finish."""
         for task_id in m.task_ids:
             st = self.find(task_id, None, "TasksCancelled")
+            if st is not None:
+                st.closed = True
             if st is not None and st.status not in TERMINAL:
                 st.finished_at = storable(m.finished_at)
                 st.message = storable(m.reason)
@@ -213,6 +298,9 @@ class TaskBook:
 
     def handler_failed(self, task_id: Any, what: str, tb: str | None) -> None:
         """A handler failed on one of the task's messages: the task is `error`, for good."""
+        if self.is_closed(task_id):
+            self.run_error(what, f"{what} (task {task_id!r}, already closed)", tb)
+            return
         st = self.find(task_id, None, what)
         if st is not None:
             self.fail(st, what, tb)
@@ -235,6 +323,10 @@ class TaskBook:
 
     def dropped(self, task_id: Any, what: str) -> None:
         """A message of the task was not written: `cancelled` for good, never `done`."""
+        if self.is_closed(task_id):
+            text = f"{what} of task {task_id!r} (already closed) was not written"
+            self.protocol_error(f"{text}: the run gave up its backlog", key=f"dropped {task_id!r}")
+            return
         st = self.find(task_id, None, what)
         if st is None or st.status == "error":
             return
@@ -248,6 +340,7 @@ class TaskBook:
     def settle(self, cancelled: bool, finished_at: str) -> None:
         """At the run's end: tasks not finished become `cancelled` (a cancelled run) or `error`."""
         for st in self.tasks.values():
+            st.closed = True
             if st.status in TERMINAL:
                 continue
             st.finished_at = finished_at

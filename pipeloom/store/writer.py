@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 from ..control import RunClosing, TasksCancelled
@@ -47,6 +47,8 @@ class SQLiteWriter(threading.Thread):
     subclass and override `handle_message(item)` (the place of the `elif isinstance(item,
     ...)` branch in pipeloom 0.0.x), calling `super().handle_message(item)` for other types.
     With `tasks=` the run's tasks are fixed: a message for another id is a run-level error.
+    With `known=` instead, tasks are registered as the engine takes them (`TasksQueued`):
+    `known` is the set of ids taken so far, `total` their number if known up front.
     """
 
     def __init__(
@@ -72,6 +74,8 @@ class SQLiteWriter(threading.Thread):
         on_failure: Callable[[BaseException], None] | None = None,
         lock_timeout: float = 60.0,
         sentinel_stops: bool = True,
+        known: Container | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(name="pipeloom-writer", daemon=True)
         self.db_path = db_path
@@ -93,6 +97,8 @@ class SQLiteWriter(threading.Thread):
         self.book = TaskBook(stats)
         """The task state machine the built-in messages drive."""
         self.stats = self.book.stats
+        if known is not None:
+            self.book.expect(known, total)
         self.batch_size = batch_size
         self.max_latency = max_latency
         self.lock_timeout = lock_timeout
@@ -222,6 +228,7 @@ class SQLiteWriter(threading.Thread):
         except BaseException:
             self._batch_lost(taken)
             raise
+        self.book.forget_closed()
         self._task_done(n)
         return stops > 0
 
