@@ -79,9 +79,10 @@ def run_pipeline(
     unusable task or an exception the iterator raises stops taking tasks, lets those
     taken finish, and is raised once the run is closed (recorded as a run-level error).
     Ctrl-C (or `cancel_event.set()`) stops taking tasks, records the rest `cancelled`
-    (of an iterator: those taken, not those never read), waits up to `cancel_grace` seconds for tasks in flight, then closes the database;
-    Ctrl-C propagates once every message handed over is committed. The writer waits up to
-    `lock_timeout` seconds for another connection's write lock on the file.
+    (of an iterator: those taken, not those never read), waits up to `cancel_grace`
+    seconds for tasks in flight, then closes the database; Ctrl-C propagates once every
+    message handed over is committed. The writer waits up to `lock_timeout` seconds for
+    another connection's write lock on the file.
 
     Retries and limits: a task that raises is retried up to `retries` times if `retry_on`
     (exception types or a predicate; default: all but errors a retry repeats, see

@@ -84,7 +84,8 @@ class LogDisplay(PlainWait):
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
     ) -> None:
         """Log the start."""
-        self.logger.info("run %s: %d tasks on %d workers", name, snapshot.total, workers)
+        tasks = snapshot.total if snapshot.total_known else "an iterator of"
+        self.logger.info("run %s: %s tasks on %d workers", name, tasks, workers)
 
     def update(self, snapshot: StatsSnapshot) -> None:
         """Log a progress line now and then."""
@@ -101,8 +102,9 @@ def progress_line(s: StatsSnapshot) -> str:
     """`12/100 done 10 error 2 | 34.5 tasks/s | 3.1s elapsed | ETA 25s`."""
     eta = s.eta
     c = s.counts
+    total = s.total if s.total_known else "?"
     line = (
-        f"{s.completed}/{s.total} done {c.get('done', 0)} error {c.get('error', 0)} "
+        f"{s.completed}/{total} done {c.get('done', 0)} error {c.get('error', 0)} "
         f"cancelled {c.get('cancelled', 0)} | {s.rate:.1f} tasks/s | {s.elapsed:.1f}s elapsed"
     )
     return line if eta is None else f"{line} | ETA {eta:.0f}s"

@@ -99,7 +99,7 @@ class RichDisplay(PlainWait):
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
     ) -> None:
         """Open the live area."""
-        self._overall_id = self.overall.add_task(name, total=snapshot.total, extra="")
+        self._overall_id = self.overall.add_task(name, total=_total(snapshot), extra="")
         self.task_bars = [
             self.tasks.add_task("", total=100, visible=False, message="")
             for _ in range(min(self.max_bars, max(1, workers)))
@@ -124,7 +124,7 @@ class RichDisplay(PlainWait):
         errors = snapshot.counts.get("error", 0)
         self.overall.update(
             self._overall_id,
-            total=snapshot.total,
+            total=_total(snapshot),
             completed=snapshot.completed,
             extra=f"[red]{errors} error(s)" if errors else "",
         )
@@ -149,6 +149,11 @@ class RichDisplay(PlainWait):
             self._live.refresh()
             self._live.stop()
             self._live = None
+
+
+def _total(snapshot: StatsSnapshot) -> int | None:
+    """The bar's total: None (a pulsing bar) while tasks still come from an iterator."""
+    return snapshot.total if snapshot.total_known else None
 
 
 def _pad(items: list[Any], n: int) -> list[Any]:

@@ -109,7 +109,7 @@ class WidgetDisplay:
         self.title.value = f"<b>{html.escape(name)}</b>"
         self.rows = [_TaskBar() for _ in range(min(self.max_bars, max(1, workers)))]
         self.task_box.children = [r.box for r in self.rows]
-        self.overall.max = max(1, snapshot.total)
+        self.overall.max = _bar_max(snapshot)
         self._draw(snapshot)
 
     def update(self, snapshot: StatsSnapshot) -> None:
@@ -118,7 +118,7 @@ class WidgetDisplay:
 
     def _draw(self, s: StatsSnapshot) -> None:
         self.redraws += 1
-        self.overall.max = max(1, s.total)
+        self.overall.max = _bar_max(s)
         self.overall.value = s.completed
         self.status.value = html.escape(progress_line(s))
         bars = s.bars[: len(self.rows)]
@@ -155,6 +155,12 @@ class WidgetDisplay:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _bar_max(s: StatsSnapshot) -> int:
+    """The bar's end: the total; while tasks still come from an iterator, the tasks completed
+    (a full bar in the `info` colour, as tqdm shows a loop of unknown length)."""
+    return max(1, s.total if s.total_known else s.completed)
 
 
 def _errors_html(s: StatsSnapshot, limit: int = 5) -> str:
