@@ -13,7 +13,7 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeloom.errors import ConfigError
+from pipeloom.feed import is_collection
 from pipeloom.messages import TaskDef
 from pipeloom.rows import Rows
 from pipeloom.store.loads import check_target_table
@@ -112,20 +113,48 @@ def _canonical(item: Any) -> Any:
     )
 
 
-def map_tasks(items: Iterable[Any], item_key: Callable[[Any], Any] | None = None) -> list[TaskDef]:
-    """One task per item, keyed by the item (or `item_key(item)`) and named after it."""
+def map_tasks(
+    items: Iterable[Any], item_key: Callable[[Any], Any] | None = None
+) -> Iterable[TaskDef]:
+    """One task per item, keyed by the item (or `item_key(item)`) and named after it.
+
+    A collection gives a list, checked whole; an iterator a generator, read as the run
+    needs tasks (a repeated key then stops the run, naming the item that repeats it).
+    """
+    if not is_collection(items):
+        return _lazy_tasks(items, item_key)
     tasks, seen = [], {}
     for item in items:
-        task_id = item_id(item if item_key is None else item_key(item))
+        task_id = _key(item, item_key)
         if task_id in seen:
             raise ConfigError(
                 f"items {_label(seen[task_id])} and {_label(item)} have the same key "
-                f"{task_id!r}: map each item once (e.g. list(dict.fromkeys(items))), "
-                "or pass item_key= to tell them apart"
+                f"{task_id!r}: {_MAP_ONCE}"
             )
         seen[task_id] = item
         tasks.append(TaskDef(task_id, _label(item), params=item))
     return tasks
+
+
+_MAP_ONCE = (
+    "map each item once (e.g. list(dict.fromkeys(items))), or pass item_key= to tell them apart"
+)
+
+
+def _lazy_tasks(items: Iterable[Any], item_key: Callable[[Any], Any] | None) -> Iterator[TaskDef]:
+    seen: set[Any] = set()
+    for item in items:
+        task_id = _key(item, item_key)
+        if task_id in seen:
+            raise ConfigError(
+                f"item {_label(item)} has the same key {task_id!r} as an earlier item: {_MAP_ONCE}"
+            )
+        seen.add(task_id)
+        yield TaskDef(task_id, _label(item), params=item)
+
+
+def _key(item: Any, item_key: Callable[[Any], Any] | None) -> int | str:
+    return item_id(item if item_key is None else item_key(item))
 
 
 def _label(item: Any, width: int = 40) -> str:
