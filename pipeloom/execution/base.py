@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..errors import RunEnded, WriterError
 from .attempt import NO_RETRY, Item, RetryPolicy
 from .queue import MessageQueue
 
@@ -96,12 +97,14 @@ class Runner:
     def not_started(self) -> list[Item]:
         """Take the tasks no worker has started (call after cancelling).
 
-        Those taken from the feed; for a collection, also those never taken.
+        Those taken from the feed; for a collection, also those never taken (unless the
+        writer has failed: they could not be recorded).
         """
         rest = []
         with self._take_lock:
             with contextlib.suppress(IndexError):
                 while True:
                     rest.append(self._todo.popleft())
-            rest += self.feed.rest()
+            with contextlib.suppress(WriterError, RunEnded):
+                rest += self.feed.rest()
         return rest
