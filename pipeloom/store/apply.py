@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..control import WRITER_STOP, RunClosing, TaskClosed, TasksCancelled
+from ..control import WRITER_STOP, LatestProgress, RunClosing, TaskClosed, TasksCancelled
 from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from .connection import WriterConnection
 from .guard import run_guarded
@@ -49,6 +49,7 @@ class MessageApplier:
         self.dropped_untasked = 0
         """Domain messages without a `task_id` dropped after `give_up_at`."""
         self._handle = handle
+        self._superseded = 0
         self._sentinel_stops = sentinel_stops
         self._builtin: dict[type, Callable[[Any], None]] = {
             MsgTaskStarted: book.started,
@@ -57,6 +58,7 @@ class MessageApplier:
             TaskClosed: book.closed,
             TasksCancelled: book.cancelled,
             RunClosing: on_closing,
+            LatestProgress: self._latest,
         }
 
     def apply(self, items: Iterable[Any]) -> int:
@@ -77,6 +79,15 @@ class MessageApplier:
             else:
                 self._apply_domain(item)
         return stops
+
+    def _latest(self, held: LatestProgress) -> None:
+        self._superseded += held.superseded
+        self.book.progress(held.msg)
+
+    def take_superseded(self) -> int:
+        """Progress messages superseded in the queue since the last call (counted, not applied)."""
+        n, self._superseded = self._superseded, 0
+        return n
 
     def _apply_builtin(self, fn: Callable[[Any], None], item: Any) -> None:
         try:

@@ -139,8 +139,8 @@ class TaskBook:
     def progress(self, m: MsgTaskProgress) -> None:
         """The worker reports a step."""
         st = self.find(m.task_id, None, "MsgTaskProgress")
-        if st is None:
-            return
+        if st is None or st.status in TERMINAL:
+            return  # after its end, a task's record no longer changes
         st.progress = float(m.step / m.total) if m.total > 0 else 0.0
         st.message = storable(m.message)
         if st.status == "queued":
