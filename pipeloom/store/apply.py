@@ -33,7 +33,10 @@ _SENTINEL_IGNORED = (
 
 
 class MessageApplier:
-    """Applies one batch's messages, in order, on the writer's connection."""
+    """Applies one batch's messages, in order, on the writer's connection.
+
+    `apply` is called holding the book's stats lock; it is let go while a handler runs.
+    """
 
     def __init__(
         self,
@@ -100,7 +103,12 @@ class MessageApplier:
             self._drop(item)
             return
         what = f"the handler for {type(item).__qualname__}"
-        failure = run_guarded(self.conn, lambda: self._handle(item), what)
+        lock = self.book.stats.lock
+        lock.release()  # a slow handler must not freeze the display, which reads the stats
+        try:
+            failure = run_guarded(self.conn, lambda: self._handle(item), what)
+        finally:
+            lock.acquire()
         if failure is not None:
             self.failed(item, failure)
 
