@@ -7,6 +7,7 @@ from typing import Any, Final
 
 __all__ = [
     "WRITER_STOP",
+    "LatestProgress",
     "RunClosing",
     "SourceFailed",
     "TaskClosed",
@@ -15,9 +16,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TaskClosed:
-    """The worker function returned or raised; closes the task unless the worker already did."""
+    """The worker function returned or raised; closes the task unless the worker already did.
+
+    Not frozen: one is built per attempt, on the hot path of every task, and a frozen
+    dataclass's `__init__` costs twice as much. Nothing changes one after it is sent.
+    """
 
     task_id: Any
     name: str
@@ -34,6 +39,18 @@ class TaskClosed:
     """The timed-out attempt's thread could not be stopped and runs on."""
     worker: str = ""
     """Which worker ran the attempt: a thread, a coroutine slot, a process (see `lane`)."""
+
+
+@dataclass(slots=True)
+class LatestProgress:
+    """A task's latest `MsgTaskProgress`, standing in for `superseded` earlier ones.
+
+    While the writer is busy, the queue keeps only each task's newest progress message
+    (see `MessageQueue.put`): the writer would overwrite the older ones anyway.
+    """
+
+    msg: Any
+    superseded: int
 
 
 @dataclass(frozen=True, slots=True)

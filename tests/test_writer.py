@@ -177,3 +177,31 @@ def test_redefined_message_class_finds_its_handler():
     assert reg.get(new) is insert_items
     reg.register(new, rows)
     assert reg.get(new) is rows and reg.get(old) is insert_items and len(reg) == 1
+
+
+def test_a_slow_handler_does_not_freeze_the_display(db_path):
+    """The stats the display reads stay readable while a handler runs."""
+    import threading
+    import time
+
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(conn, msg):
+        inside.set()
+        release.wait(10)
+
+    q = MessageQueue()
+    w = SQLiteWriter(db_path, q, handlers={MsgRows: slow})
+    w.start()
+    q.put(MsgTaskStarted(1, "one", "t0"))
+    q.put(MsgRows(1, [(1, "a")]))
+    assert inside.wait(10)
+    t0 = time.monotonic()
+    snap = w.stats.snapshot()
+    waited = time.monotonic() - t0
+    release.set()
+    q.put(SENTINEL)
+    w.join(10)
+    assert waited < 0.5
+    assert snap.counts["running"] == 1
+    assert w.error is None

@@ -47,17 +47,31 @@ def closed_message(
     retry_after: float | None = None,
 ) -> TaskClosed:
     """The `TaskClosed` for one attempt at `item`: how it ended, with the traceback if it raised."""
+    if exc is None:
+        return TaskClosed(
+            item[1],
+            item[2],
+            started,
+            utc_now(),
+            None,
+            None,
+            False,
+            None,
+            False,
+            False,
+            current_lane(),
+        )
     return TaskClosed(
         item[1],
         item[2],
         started,
         utc_now(),
-        None if exc is None else describe(exc),
-        None if exc is None else "".join(traceback.format_exception(exc)),
+        describe(exc),
+        "".join(traceback.format_exception(exc)),
         retrying,
         retry_after,
-        exc is not None and timed_out(exc) is not None,
-        exc is not None and timed_out(exc) is True,
+        timed_out(exc) is not None,
+        timed_out(exc) is True,
         current_lane(),
     )
 

@@ -3,6 +3,11 @@
 A `queue.SimpleQueue` (C) carries the messages; bounding is approximate and costs one
 `qsize()` per put: a producer that finds the queue full waits until the writer drains it
 below half. That keeps `put()` close to the C queue's speed while memory stays bounded.
+
+Progress is coalesced: while messages wait for the writer, a `MsgTaskProgress` does not
+join them but replaces its task's previous one in a slot (the writer would overwrite it
+anyway). Any other message of that task releases the slot into the queue first, so the
+writer still sees each task's messages in order, and the slots are taken with each batch.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ..control import LatestProgress
 from ..errors import RunEnded, WriterError
+from ..messages import MsgTaskProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 
@@ -90,6 +98,8 @@ class MessageQueue(Throttled):
         self.limiter = limiter
         """The run's `Throttle` (task starts per second, push-backs), or None."""
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._latest: dict[Any, tuple[MsgTaskProgress, int]] = {}
+        """Per task id: its newest progress not yet queued, and how many it superseded."""
         self._drained = threading.Condition(threading.Lock())
         self._waiting = 0
         self.cancelled = cancelled if cancelled is not None else threading.Event()
@@ -100,13 +110,60 @@ class MessageQueue(Throttled):
         """Queue a message for the writer, waiting while the queue is full.
 
         As with `queue.Queue.put`: `block=False` raises `queue.Full` at once, and `timeout`
-        bounds the wait.
+        bounds the wait. A progress message kept in its task's slot never waits.
         """
+        if type(msg) is MsgTaskProgress:
+            if self._hold(msg):
+                return
+        elif self._latest:
+            self._release(getattr(msg, "task_id", None))
         if self._q.qsize() >= self.maxsize:
             if not block:
                 raise queue.Full
             self._wait_for_room(timeout)
         self._q.put(msg)
+
+    def _hold(self, msg: MsgTaskProgress) -> bool:
+        """Keep `msg` as its task's latest progress if the writer is busy; False to queue it.
+
+        Each slot is taken with `dict.pop`, atomic under the GIL: a superseded message is
+        counted by whoever took it, never twice, and never lost to a racing writer.
+        """
+        latest = self._latest
+        key = msg.task_id
+        try:
+            if not self._q.qsize() and key not in latest:
+                return False  # the writer is idle: it may as well have this one now
+            old = latest.pop(key, None)
+            latest[key] = (msg, 0 if old is None else old[1] + 1)
+        except TypeError:  # an unhashable id: queued, for the writer to report
+            return False
+        return True
+
+    def _release(self, key: Any) -> None:
+        """Queue the task's held progress ahead of its next message."""
+        try:
+            held = self._latest.pop(key, None)
+        except TypeError:
+            return
+        if held is not None:
+            self._q.put(held[0] if not held[1] else LatestProgress(*held))
+
+    def take_latest(self, ready: Callable[[Any], bool] | None = None) -> list[Any]:
+        """Take the held progress of the tasks `ready` accepts (all without it).
+
+        The writer calls this after draining a batch. A task it does not have in hand yet
+        (its tasks' `TasksQueued` is still queued) keeps its slot for a later batch.
+        """
+        latest = self._latest
+        taken = []
+        for key in list(latest):
+            if ready is not None and not ready(key):
+                continue
+            held = latest.pop(key, None)
+            if held is not None:
+                taken.append(held[0] if not held[1] else LatestProgress(*held))
+        return taken
 
     def reserve(self) -> float:
         """Take one start of the run's `rate=`; seconds until it is yours (0: now)."""
@@ -114,9 +171,7 @@ class MessageQueue(Throttled):
 
     def put_nowait(self, msg: Any) -> None:
         """Queue a message, or raise `queue.Full` at once if the queue is full."""
-        if self._q.qsize() >= self.maxsize:
-            raise queue.Full
-        self._q.put(msg)
+        self.put(msg, block=False)
 
     def _wait_for_room(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout

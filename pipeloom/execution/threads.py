@@ -8,6 +8,7 @@ import time
 from ..errors import WriterError
 from .attempt import Item, run_attempts
 from .base import Runner
+from .lane import LANE
 
 __all__ = ["ThreadRunner"]
 
@@ -29,6 +30,7 @@ class ThreadRunner(Runner):
             t.start()
 
     def _loop(self) -> None:
+        LANE.set(threading.current_thread().name)  # looked up once, not per attempt
         try:
             while (item := self._next()) is not None:
                 self._run_one(item)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..control import (
     WRITER_STOP,
+    LatestProgress,
     RunClosing,
     SourceFailed,
     TaskClosed,
@@ -40,7 +41,10 @@ _SENTINEL_IGNORED = (
 
 
 class MessageApplier:
-    """Applies one batch's messages, in order, on the writer's connection."""
+    """Applies one batch's messages, in order, on the writer's connection.
+
+    `apply` is called holding the book's stats lock; it is let go while a handler runs.
+    """
 
     def __init__(
         self,
@@ -56,6 +60,7 @@ class MessageApplier:
         self.dropped_untasked = 0
         """Domain messages without a `task_id` dropped after `give_up_at`."""
         self._handle = handle
+        self._superseded = 0
         self._sentinel_stops = sentinel_stops
         self._builtin: dict[type, Callable[[Any], None]] = {
             MsgTaskStarted: book.started,
@@ -66,6 +71,7 @@ class MessageApplier:
             TasksQueued: book.queued,
             SourceFailed: book.source_failed,
             RunClosing: on_closing,
+            LatestProgress: self._latest,
         }
 
     def apply(self, items: Iterable[Any]) -> int:
@@ -87,6 +93,15 @@ class MessageApplier:
                 self._apply_domain(item)
         return stops
 
+    def _latest(self, held: LatestProgress) -> None:
+        self._superseded += held.superseded
+        self.book.progress(held.msg)
+
+    def take_superseded(self) -> int:
+        """Progress messages superseded in the queue since the last call (counted, not applied)."""
+        n, self._superseded = self._superseded, 0
+        return n
+
     def _apply_builtin(self, fn: Callable[[Any], None], item: Any) -> None:
         try:
             fn(item)
@@ -98,7 +113,12 @@ class MessageApplier:
             self._drop(item)
             return
         what = f"the handler for {type(item).__qualname__}"
-        failure = run_guarded(self.conn, lambda: self._handle(item), what)
+        lock = self.book.stats.lock
+        lock.release()  # a slow handler must not freeze the display, which reads the stats
+        try:
+            failure = run_guarded(self.conn, lambda: self._handle(item), what)
+        finally:
+            lock.acquire()
         if failure is not None:
             self.failed(item, failure)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from ..control import TaskClosed
 from .text import storable
 
-__all__ = ["TaskState", "attempt_row"]
+__all__ = ["TaskState", "attempt_row", "row_values"]
 
 
 class TaskState:
@@ -47,22 +48,21 @@ class TaskState:
         """Set when nothing more will happen to the task: its last attempt ended, it was
         cancelled, skipped or settled. Once its row is committed its state may be dropped."""
 
-    def row(self, run_id: int) -> tuple:
-        """The row for an upsert into `task_runs`."""
-        return (
-            run_id,
-            self.task_id,
-            self.name,
-            self.status,
-            self.progress,
-            self.message,
-            self.started_at,
-            self.finished_at,
-            self.result,
-            self.error,
-            self.attempts,
-            self.worker,
-        )
+
+row_values = attrgetter(
+    "task_id",
+    "name",
+    "status",
+    "progress",
+    "message",
+    "started_at",
+    "finished_at",
+    "result",
+    "error",
+    "attempts",
+    "worker",
+)
+"""A task's `task_runs` values after `run_id`, in `UPSERT_TASK`'s order (in C: no Python frame)."""
 
 
 def attempt_row(st: TaskState, m: TaskClosed) -> tuple:

@@ -138,6 +138,10 @@ class TaskBook:
                 n += 1
         return n
 
+    def in_hand(self, task_id: Any) -> bool:
+        """True if a message of this task can be applied now (a registered task, or any id)."""
+        return self.known is None or task_id in self.tasks
+
     def is_closed(self, task_id: Any) -> bool:
         """True for a task taken into the run whose state was dropped (it is over)."""
         known = self.known
@@ -221,8 +225,8 @@ class TaskBook:
     def progress(self, m: MsgTaskProgress) -> None:
         """The worker reports a step."""
         st = self.find(m.task_id, None, "MsgTaskProgress")
-        if st is None:
-            return
+        if st is None or st.status in TERMINAL:
+            return  # after its end, a task's record no longer changes
         st.progress = float(m.step / m.total) if m.total > 0 else 0.0
         st.message = storable(m.message)
         if st.status == "queued":

@@ -190,14 +190,17 @@ class SQLiteWriter(threading.Thread):
 
     def _loop(self) -> None:
         get = self.msg_q.get
+        idle = min(0.2, self.max_latency)
         while True:
             try:
-                first = get(timeout=0.2)
+                items = self._take(get(timeout=idle), 256)
             except queue.Empty:
                 if self._stop_flag.is_set():
                     return
-                continue
-            if self._apply_batch(first):
+                items = self._take_held()
+                if not items:
+                    continue
+            if self._apply_batch(items):
                 return
 
     def _take(self, first: Any, limit: int) -> list[Any]:
@@ -212,13 +215,24 @@ class SQLiteWriter(threading.Thread):
             pass
         return batch
 
-    def _apply_batch(self, first: Any) -> bool:
-        """Apply `first` and whatever is queued behind it in one transaction; True at a stop."""
+    def _take_held(self, everything: bool = False) -> list[Any]:
+        """The held progress (see `MessageQueue.put`) of the tasks in hand, taken after a drain.
+
+        `everything` at the stop marker: what is left belongs to tasks already closed, and
+        is applied (and ignored) only to be counted.
+        """
+        take_latest = getattr(self.msg_q, "take_latest", None)
+        if take_latest is None:
+            return []
+        return take_latest(None if everything else self.book.in_hand)
+
+    def _apply_batch(self, items: list[Any]) -> bool:
+        """Apply `items` and whatever is queued behind them in one transaction; True at a stop."""
         conn = self._conn
         begin_immediate(conn, self.db_path, self.lock_timeout)
         deadline = time.monotonic() + self.max_latency
         conn.in_batch = True
-        taken = [self._take(first, 256)]
+        taken = [items]
         try:
             with self.stats.lock:
                 stops, n = self._apply_items(taken, deadline)
@@ -229,10 +243,16 @@ class SQLiteWriter(threading.Thread):
             self._batch_lost(taken)
             raise
         self.book.forget_closed()
-        self._task_done(n)
+        self._task_done(n)  # a queue with task_done holds no progress: all n came from it
         return stops > 0
 
     def _apply_items(self, taken: list[list[Any]], deadline: float) -> tuple[int, int]:
+        """Apply until a stop, a full batch or the deadline: (stop markers, messages applied).
+
+        Then the progress held for busy tasks is applied: each is newer than any message of
+        its task already queued (a task's other messages release it into the queue first),
+        so none can land after the task's end.
+        """
         apply = self._applier.apply
         n = stops = 0
         items = taken[0]
@@ -246,6 +266,11 @@ class SQLiteWriter(threading.Thread):
             except queue.Empty:
                 break
             taken.append(items)
+        held = self._take_held(everything=stops > 0)
+        if held:
+            taken.append(held)
+            apply(held)
+            n += len(held)
         return stops, n
 
     def _batch_lost(self, taken: list[list[Any]]) -> None:
@@ -260,7 +285,7 @@ class SQLiteWriter(threading.Thread):
         dirty = record.write_batch(self._conn, self.run_id, self.book, self._store)
         if self._progress is not None:
             update_task_bars(self._progress, self._progress_tasks, dirty)
-        self.stats.messages += n_messages
+        self.stats.messages += n_messages + self._applier.take_superseded()
 
     def _task_done(self, n: int) -> None:
         task_done = getattr(self.msg_q, "task_done", None)
