@@ -39,8 +39,8 @@ def worker(task, q):
         q.put(MsgTaskProgress(task.task_id, step, K, "step"))
     q.put(MsgTaskFinished(task.task_id, "done", "t"))
 def bench(api, on, path):
-    display = WidgetDisplay() if on else False
     t0, c0 = time.perf_counter(), time.process_time()
+    display = WidgetDisplay() if on else False  # what progress="auto" builds, timed too
     if api == "loom":
         s = Loom(path, workers={workers}).run(TASKS, worker, progress=display).summary
     else:
