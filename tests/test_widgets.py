@@ -21,18 +21,21 @@ def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
     )
 
 
-def test_bars_are_reused_and_hidden_when_idle():
+def test_tasks_in_flight_show_up_to_one_per_worker_under_the_progress_line():
     d = WidgetDisplay(max_bars=8)
     d.start(snap(), name="etl", workers=3, cancel=threading.Event())
-    assert len(d.rows) == 3
-    d.update(snap(done=2, bars=[BarState(1, "one", 0.5, "half"), BarState(2, "two", 0.25, "")]))
+    assert d.bars == 3 and "<progress" not in d.status.value
+    four = [BarState(i, f"task <{i}>", i / 4, f"step {i}") for i in range(4)]
+    d.update(snap(done=2, bars=four))
     assert d.overall.value == 2 and d.overall.max == 10
-    assert [r.box.layout.display for r in d.rows] == [None, None, "none"]
-    assert d.rows[0].label.value == "one" and d.rows[0].bar.value == 0.5
-    first_bar = d.rows[0].bar
+    shown = d.status.value
+    assert shown.count("<progress") == 3 and "task &lt;2&gt;" in shown and "task <3>" not in shown
+    assert "value='0.500'" in shown and "step 2" in shown and "2/10" in shown
     d.update(snap(done=3, bars=[BarState(3, "three", 0.1, "")]))
-    assert d.rows[0].bar is first_bar and d.rows[0].label.value == "three"
+    assert d.status.value.count("<progress") == 1 and "three" in d.status.value
     assert "3/10" in d.status.value
+    d.update(snap(done=3))
+    assert "<progress" not in d.status.value
 
 
 def test_stop_button_sets_the_cancel_event():
