@@ -59,7 +59,8 @@ def test_final_state_success_and_failure_colours(db_path):
 
     run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=boom, progress=bad)
     assert bad.overall.bar_style == "danger"
-    assert "disk on fire" in bad.errors.value and bad.errors.layout.display is None
+    assert "disk on fire" in bad.errors.value and bad.errors in bad.widget.children
+    assert ok.errors is None and len(ok.widget.children) == 3
 
 
 def test_stop_button_cancels_a_running_pipeline_without_a_cancel_event_of_its_own(db_path):

@@ -23,8 +23,6 @@ from .sync import set_traits
 
 __all__ = ["WidgetDisplay"]
 
-_HIDDEN = "none"
-
 
 class WidgetDisplay:
     """A `pipeloom.Display` for notebooks; `widget` is the box it shows.
@@ -52,7 +50,8 @@ class WidgetDisplay:
             tooltip="Cancel tasks not yet started",
         )
         self.stop_button.on_click(self._on_stop)
-        self.errors = w.HTML(layout=w.Layout(display=_HIDDEN))
+        self.errors: w.HTML | None = None
+        """The first errors, added below the status at the run's first error."""
         self.bars = 0
         """How many tasks in flight are shown (as many as workers, up to `max_bars`)."""
         self.widget = w.VBox(
@@ -60,7 +59,6 @@ class WidgetDisplay:
                 self.title,
                 w.HBox([self.overall, self.stop_button]),
                 self.status,
-                self.errors,
             ]
         )
         self.redraws = 0
@@ -107,8 +105,14 @@ class WidgetDisplay:
         self.status.value = status
         if s.errors and len(s.errors) != self._errors_shown:
             self._errors_shown = len(s.errors)
-            self.errors.value = _errors_html(s)
-            self.errors.layout.display = None
+            self._show_errors(_errors_html(s))
+
+    def _show_errors(self, text: str) -> None:
+        if self.errors is None:  # three widgets fewer to open in a run without errors
+            self.errors = w.HTML(text)
+            self.widget.children += (self.errors,)
+        else:
+            self.errors.value = text
 
     def wait(self, seconds: float, until: threading.Event | None = None) -> None:
         """Wait up to `seconds` or until `until` is set, letting a click on Stop through."""
