@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+import ipywidgets as w
+
 from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
 from pipeloom.progress import BarState, StatsSnapshot
 from pipeloom_nb import WidgetDisplay
+from pipeloom_nb.widget.bars import bars_html
+from pipeloom_nb.widget.sync import set_traits
 
 
 def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
@@ -108,3 +112,32 @@ def test_outside_a_kernel_the_widget_prints_nothing(db_path, capsys):
     run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=lambda t, q: None, progress=WidgetDisplay())
     out = capsys.readouterr()
     assert "VBox" not in out.out + out.err
+
+
+class _Recording(w.IntProgress):
+    """An IntProgress that records the comm messages it would send (one list of traits each)."""
+
+    def __init__(self, **kw):
+        self.sent = []
+        super().__init__(**kw)
+
+    def send_state(self, key=None):
+        if key is not None and self.get_state(key):
+            self.sent.append(sorted([key] if isinstance(key, str) else key))
+
+
+def test_set_traits_sends_what_changed_as_one_message_and_nothing_for_what_is_shown():
+    bar = _Recording(max=1)
+    bar.sent.clear()
+    assert set_traits(bar, max=10, value=3, bar_style="") == 2
+    assert bar.sent == [["max", "value"]] and (bar.max, bar.value) == (10, 3)
+    bar.sent.clear()
+    assert set_traits(bar, max=10, value=3) == 0 and bar.sent == []
+    assert set_traits(bar, value=4) == 1 and bar.sent == [["value"]]
+
+
+def test_tasks_in_flight_are_escaped_and_their_bars_bounded():
+    assert bars_html([]) == ""
+    text = bars_html([BarState(1, "<b>", 1.5, "a & b"), BarState(2, "two", -0.2, "")])
+    assert "&lt;b&gt;" in text and "a &amp; b" in text and "<b>" not in text
+    assert "value='1.000'" in text and "value='0.000'" in text

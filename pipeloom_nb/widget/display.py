@@ -37,17 +37,21 @@ class WidgetDisplay:
         self.max_bars = max_bars
         self._shown = False
         self._ui: UiEvents | None = None
-        self.title = w.HTML()
+        # Widgets with no layout or style of their own share one of each (ipywidgets allows
+        # it): every Layout and Style is a widget of its own to open in the front end.
+        self._plain = w.Layout()
+        self.title = w.HTML(layout=self._plain)
         self.overall = w.IntProgress(
             value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%")
         )
-        self.status = w.HTML()
+        self.status = self._html()
         """The progress line, then the tasks in flight (one message per redraw for both)."""
         self.stop_button = w.Button(
             description="Stop",
             icon="stop",
             button_style="warning",
             tooltip="Cancel tasks not yet started",
+            layout=self._plain,
         )
         self.stop_button.on_click(self._on_stop)
         self.errors: w.HTML | None = None
@@ -55,15 +59,15 @@ class WidgetDisplay:
         self.bars = 0
         """How many tasks in flight are shown (as many as workers, up to `max_bars`)."""
         self.widget = w.VBox(
-            [
-                self.title,
-                w.HBox([self.overall, self.stop_button]),
-                self.status,
-            ]
+            [self.title, w.HBox([self.overall, self.stop_button], layout=self._plain), self.status],
+            layout=self._plain,
         )
         self.redraws = 0
         """How many times the widget was redrawn."""
         self._errors_shown = 0
+
+    def _html(self, value: str = "") -> w.HTML:
+        return w.HTML(value, layout=self._plain, style=self.title.style)
 
     def _on_stop(self, _button: w.Button | None = None) -> None:
         self.stop_requested = True
@@ -109,7 +113,7 @@ class WidgetDisplay:
 
     def _show_errors(self, text: str) -> None:
         if self.errors is None:  # three widgets fewer to open in a run without errors
-            self.errors = w.HTML(text)
+            self.errors = self._html(text)
             self.widget.children += (self.errors,)
         else:
             self.errors.value = text
