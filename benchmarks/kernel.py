@@ -67,13 +67,12 @@ def widget_cost_in_kernel(runs: int = 5, tasks: int = 5000, k: int = 20) -> dict
 
     Returns {"tasks", "k", "runs", "workers", "pipeline": figures, "loom": figures}, where
     figures are seconds_on/off, cpu_on/off (the kernel's CPU seconds), rate_on/off
-    (messages/s), cost (1 - rate_on / rate_off), cost_paired (the median of each run's
-    against the run next to it: drift on a shared machine cancels), cpu_cost (cpu_on /
-    cpu_off - 1),
-    iopub_messages_on/off and iopub_bytes_on
-    (per run, as the client receives them), redraws, redraws_per_s and done_on (the fewest
-    tasks done in a run with the widget), display_cpu (CPU seconds in the display's own
-    calls, on the threads that make them) and display_share (display_cpu / seconds).
+    (messages/s), cost (1 - rate_on / rate_off), cost_paired (1 - the median ratio of each
+    run with the widget to the run next to it without: drift on a shared machine cancels),
+    cpu_cost (cpu_on / cpu_off - 1), iopub_messages_on/off and iopub_bytes_on (per run, as
+    the client receives them), redraws, redraws_per_s, done_on (the fewest tasks done in a
+    run with the widget), display_cpu (CPU seconds in the display's own calls, on the
+    threads that make them) and display_share (display_cpu / seconds).
     """
     from jupyter_client.manager import start_new_kernel
 
