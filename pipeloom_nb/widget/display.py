@@ -112,7 +112,7 @@ class WidgetDisplay:
             self._show_errors(_errors_html(s))
 
     def _show_errors(self, text: str) -> None:
-        if self.errors is None:  # three widgets fewer to open in a run without errors
+        if self.errors is None:  # one widget fewer to open in a run without errors
             self.errors = self._html(text)
             self.widget.children += (self.errors,)
         else:
