@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
+import ipywidgets as w
+
 from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
 from pipeloom.progress import BarState, StatsSnapshot
 from pipeloom_nb import WidgetDisplay
+from pipeloom_nb.widget.bars import bars_html
+from pipeloom_nb.widget.sync import set_traits
 
 
 def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
@@ -21,18 +25,21 @@ def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
     )
 
 
-def test_bars_are_reused_and_hidden_when_idle():
+def test_tasks_in_flight_show_up_to_one_per_worker_under_the_progress_line():
     d = WidgetDisplay(max_bars=8)
     d.start(snap(), name="etl", workers=3, cancel=threading.Event())
-    assert len(d.rows) == 3
-    d.update(snap(done=2, bars=[BarState(1, "one", 0.5, "half"), BarState(2, "two", 0.25, "")]))
+    assert d.bars == 3 and "<progress" not in d.status.value
+    four = [BarState(i, f"task <{i}>", i / 4, f"step {i}") for i in range(4)]
+    d.update(snap(done=2, bars=four))
     assert d.overall.value == 2 and d.overall.max == 10
-    assert [r.box.layout.display for r in d.rows] == [None, None, "none"]
-    assert d.rows[0].label.value == "one" and d.rows[0].bar.value == 0.5
-    first_bar = d.rows[0].bar
+    shown = d.status.value
+    assert shown.count("<progress") == 3 and "task &lt;2&gt;" in shown and "task <3>" not in shown
+    assert "value='0.500'" in shown and "step 2" in shown and "2/10" in shown
     d.update(snap(done=3, bars=[BarState(3, "three", 0.1, "")]))
-    assert d.rows[0].bar is first_bar and d.rows[0].label.value == "three"
+    assert d.status.value.count("<progress") == 1 and "three" in d.status.value
     assert "3/10" in d.status.value
+    d.update(snap(done=3))
+    assert "<progress" not in d.status.value
 
 
 def test_stop_button_sets_the_cancel_event():
@@ -56,7 +63,8 @@ def test_final_state_success_and_failure_colours(db_path):
 
     run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=boom, progress=bad)
     assert bad.overall.bar_style == "danger"
-    assert "disk on fire" in bad.errors.value and bad.errors.layout.display is None
+    assert "disk on fire" in bad.errors.value and bad.errors in bad.widget.children
+    assert ok.errors is None and len(ok.widget.children) == 3
 
 
 def test_stop_button_cancels_a_running_pipeline_without_a_cancel_event_of_its_own(db_path):
@@ -104,3 +112,32 @@ def test_outside_a_kernel_the_widget_prints_nothing(db_path, capsys):
     run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=lambda t, q: None, progress=WidgetDisplay())
     out = capsys.readouterr()
     assert "VBox" not in out.out + out.err
+
+
+class _Recording(w.IntProgress):
+    """An IntProgress that records the comm messages it would send (one list of traits each)."""
+
+    def __init__(self, **kw):
+        self.sent = []
+        super().__init__(**kw)
+
+    def send_state(self, key=None):
+        if key is not None and self.get_state(key):
+            self.sent.append(sorted([key] if isinstance(key, str) else key))
+
+
+def test_set_traits_sends_what_changed_as_one_message_and_nothing_for_what_is_shown():
+    bar = _Recording(max=1)
+    bar.sent.clear()
+    assert set_traits(bar, max=10, value=3, bar_style="") == 2
+    assert bar.sent == [["max", "value"]] and (bar.max, bar.value) == (10, 3)
+    bar.sent.clear()
+    assert set_traits(bar, max=10, value=3) == 0 and bar.sent == []
+    assert set_traits(bar, value=4) == 1 and bar.sent == [["value"]]
+
+
+def test_tasks_in_flight_are_escaped_and_their_bars_bounded():
+    assert bars_html([]) == ""
+    text = bars_html([BarState(1, "<b>", 1.5, "a & b"), BarState(2, "two", -0.2, "")])
+    assert "&lt;b&gt;" in text and "a &amp; b" in text and "<b>" not in text
+    assert "value='1.000'" in text and "value='0.000'" in text

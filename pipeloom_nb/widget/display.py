@@ -1,7 +1,8 @@
-"""Progress as ipywidgets: an overall bar, reused bars for tasks in flight, errors, Stop.
+"""Progress as ipywidgets: an overall bar, the tasks in flight, errors, Stop.
 
-The engine's one ticker thread calls `update` at most ~10 times a second; a trait set to
-its current value sends nothing, so comm traffic stays far below what the server drops.
+The engine's one ticker thread calls `update` at most ~10 times a second. A redraw sends
+one comm message per widget that changed, and none for a value already shown: two per
+redraw (the bar; the progress line with the tasks in flight), and errors when they change.
 """
 
 from __future__ import annotations
@@ -12,34 +13,15 @@ import threading
 import ipywidgets as w
 
 from pipeloom.progress.display import in_kernel, progress_line
-from pipeloom.progress.snapshot import BarState, StatsSnapshot
+from pipeloom.progress.snapshot import StatsSnapshot
 from pipeloom.summary import RunSummary
 
 from ..results import errors_html
+from .bars import bars_html
 from .kernel import UiEvents
+from .sync import set_traits
 
 __all__ = ["WidgetDisplay"]
-
-_HIDDEN = "none"
-
-
-class _TaskBar:
-    """One reusable row: name, bar, message."""
-
-    def __init__(self) -> None:
-        self.bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="40%"))
-        self.label = w.Label(layout=w.Layout(width="20%"))
-        self.message = w.Label()
-        self.box = w.HBox([self.label, self.bar, self.message], layout=w.Layout(display=_HIDDEN))
-
-    def show(self, state: BarState | None) -> None:
-        if state is None:
-            self.box.layout.display = _HIDDEN
-            return
-        self.label.value = state.name
-        self.bar.value = state.fraction
-        self.message.value = state.message
-        self.box.layout.display = None
 
 
 class WidgetDisplay:
@@ -55,39 +37,43 @@ class WidgetDisplay:
         self.max_bars = max_bars
         self._shown = False
         self._ui: UiEvents | None = None
-        self.title = w.HTML()
+        # Widgets with no layout or style of their own share one of each (ipywidgets allows
+        # it): every Layout and Style is a widget of its own to open in the front end.
+        self._plain = w.Layout()
+        self.title = w.HTML(layout=self._plain)
         self.overall = w.IntProgress(
             value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%")
         )
-        self.status = w.HTML()
+        self.status = self._html()
+        """The progress line, then the tasks in flight (one message per redraw for both)."""
         self.stop_button = w.Button(
             description="Stop",
             icon="stop",
             button_style="warning",
             tooltip="Cancel tasks not yet started",
+            layout=self._plain,
         )
         self.stop_button.on_click(self._on_stop)
-        self.errors = w.HTML(layout=w.Layout(display=_HIDDEN))
-        self.rows: list[_TaskBar] = []
-        self.task_box = w.VBox()
+        self.errors: w.HTML | None = None
+        """The first errors, added below the status at the run's first error."""
+        self.bars = 0
+        """How many tasks in flight are shown (as many as workers, up to `max_bars`)."""
         self.widget = w.VBox(
-            [
-                self.title,
-                w.HBox([self.overall, self.stop_button]),
-                self.status,
-                self.task_box,
-                self.errors,
-            ]
+            [self.title, w.HBox([self.overall, self.stop_button], layout=self._plain), self.status],
+            layout=self._plain,
         )
         self.redraws = 0
-        """How many times `update` changed something."""
+        """How many times the widget was redrawn."""
+        self._errors_shown = 0
+
+    def _html(self, value: str = "") -> w.HTML:
+        return w.HTML(value, layout=self._plain, style=self.title.style)
 
     def _on_stop(self, _button: w.Button | None = None) -> None:
         self.stop_requested = True
         if self.cancel_event is not None:
             self.cancel_event.set()
-        self.stop_button.disabled = True
-        self.stop_button.description = "Stopping…"
+        set_traits(self.stop_button, disabled=True, description="Stopping…")
 
     def show(self) -> None:
         """Show the widget in the current cell's output, once (later calls do nothing)."""
@@ -101,32 +87,36 @@ class WidgetDisplay:
     def start(
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
     ) -> None:
-        """Build the bars (as many as workers, up to `max_bars`) and show the widget."""
+        """Show the widget, with room for as many tasks in flight as workers (up to `max_bars`)."""
         self.cancel_event = cancel
         if self.stop_requested:
             cancel.set()
         self.show()
         self.title.value = f"<b>{html.escape(name)}</b>"
-        self.rows = [_TaskBar() for _ in range(min(self.max_bars, max(1, workers)))]
-        self.task_box.children = [r.box for r in self.rows]
-        self.overall.max = _bar_max(snapshot)
+        self.bars = min(self.max_bars, max(1, workers))
         self._draw(snapshot)
 
     def update(self, snapshot: StatsSnapshot) -> None:
         """Redraw from a snapshot."""
         self._draw(snapshot)
 
-    def _draw(self, s: StatsSnapshot) -> None:
+    def _draw(self, s: StatsSnapshot, status: str | None = None, **overall: str) -> None:
+        """Redraw: one message for the bar, one for the status (and errors when they change)."""
         self.redraws += 1
-        self.overall.max = _bar_max(s)
-        self.overall.value = s.completed
-        self.status.value = html.escape(progress_line(s))
-        bars = s.bars[: len(self.rows)]
-        for row, state in zip(self.rows, bars + [None] * (len(self.rows) - len(bars)), strict=True):
-            row.show(state)
-        if s.errors:
-            self.errors.layout.display = None
-            self.errors.value = _errors_html(s)
+        set_traits(self.overall, max=_bar_max(s), value=s.completed, **overall)
+        if status is None:
+            status = f"<div>{html.escape(progress_line(s))}</div>{bars_html(s.bars[: self.bars])}"
+        self.status.value = status
+        if s.errors and len(s.errors) != self._errors_shown:
+            self._errors_shown = len(s.errors)
+            self._show_errors(_errors_html(s))
+
+    def _show_errors(self, text: str) -> None:
+        if self.errors is None:  # one widget fewer to open in a run without errors
+            self.errors = self._html(text)
+            self.widget.children += (self.errors,)
+        else:
+            self.errors.value = text
 
     def wait(self, seconds: float, until: threading.Event | None = None) -> None:
         """Wait up to `seconds` or until `until` is set, letting a click on Stop through."""
@@ -139,17 +129,16 @@ class WidgetDisplay:
         if self._ui is not None:
             self._ui.close()
             self._ui = None
-        self._draw(snapshot)
-        for row in self.rows:
-            row.show(None)
         ok = summary is not None and summary.ok
-        self.overall.bar_style = "success" if ok else "danger"
-        self.stop_button.disabled = True
-        self.stop_button.button_style = ""
+        final = str(summary) if summary is not None else progress_line(snapshot)
+        self._draw(snapshot, html.escape(final), bar_style="success" if ok else "danger")
         stopped = self.cancel_event is not None and self.cancel_event.is_set()
-        self.stop_button.description = "Stopped" if stopped else "Finished"
-        if summary is not None:
-            self.status.value = html.escape(str(summary))
+        set_traits(
+            self.stop_button,
+            disabled=True,
+            button_style="",
+            description="Stopped" if stopped else "Finished",
+        )
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -26,8 +26,8 @@ __all__ = ["UiEvents"]
 HANDLED_NOW = frozenset({"comm_open", "comm_msg", "comm_close", "comm_info_request"})
 """Widget traffic: clicks and state (`comm_*`), and the widget manager's first question."""
 
-SLICE = 0.01
-"""Seconds between checks, while waiting, that the run has ended."""
+SLICE = 0.05
+"""Seconds at most, while a run lasts, before a click that came meanwhile is handled."""
 
 
 class _ShellInbox:
@@ -47,17 +47,21 @@ class _ShellInbox:
     def handle_pending(self, timeout: float, until: threading.Event | None = None) -> None:
         """Handle shell messages as they come for up to `timeout` seconds, or until `until`.
 
-        The socket is polled in slices of `SLICE` seconds so the run's end is noticed at once.
+        With `until`, the wait is on the event (the run's end is noticed at once) and the
+        socket is read every `SLICE` seconds; without it, the wait is on the socket.
         """
         socket = self.stream.socket
         deadline = time.monotonic() + timeout
         while True:
+            while socket.poll(0):
+                self._handle(socket.recv_multipart(copy=False))
             left = deadline - time.monotonic()
-            if socket.poll(max(0, int(min(left, SLICE) * 1000))):
-                while socket.poll(0):
-                    self._handle(socket.recv_multipart(copy=False))
-            if left <= SLICE or (until is not None and until.is_set()):
+            if left <= 0 or (until is not None and until.is_set()):
                 return
+            if until is not None:
+                until.wait(min(left, SLICE))
+            else:
+                socket.poll(max(1, int(left * 1000)))
 
     def _handle(self, frames: list[Any]) -> None:
         session = self.kernel.session

@@ -1,0 +1,28 @@
+"""The widget display's cost measured in a real kernel: the benchmark runs, and the comm
+traffic of a run follows its redraws, not its messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.kernel import widget_cost_in_kernel
+
+pytestmark = [pytest.mark.notebook, pytest.mark.timeout(180)]
+
+OPENING = 24
+"""IOPub messages of a run besides its redraws: the cell's status and input, the widget's
+display and its 11 widgets opened, the title, the final Stop button."""
+
+
+def test_widget_runs_record_every_task_and_send_two_messages_per_redraw():
+    tasks, k = 300, 30
+    res = widget_cost_in_kernel(runs=1, tasks=tasks, k=k)
+    assert (res["tasks"], res["k"], res["runs"]) == (tasks, k, 1)
+    for api in ("pipeline", "loom"):
+        r = res[api]
+        assert r["done_on"] == tasks
+        assert r["redraws"] >= 2  # the start and the end, at least
+        assert r["iopub_messages_on"] <= OPENING + 2 * r["redraws"]
+        assert r["iopub_messages_off"] <= 4  # status busy, input, idle: no widget traffic
+        assert 0 < r["display_cpu"] < r["seconds_on"]
+        assert r["rate_on"] > 0 and r["rate_off"] > 0
