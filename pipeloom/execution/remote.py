@@ -2,18 +2,23 @@
 
 There, a worker's `q` is a `RemoteQueue`: `put()` buffers messages, and batches travel
 back to the writer's process over a `ReturnPath` (a socket to the parent, a Dask queue).
-A batch goes when it is full, when the task ends, or within `FLUSH_EVERY` seconds (one
-flusher thread per process), so bars stay live without one round trip per message.
+A pool call runs a chunk of tasks (`run_chunk`), one after another, each in the attempt
+loop threads use. A batch goes when it is full, when the chunk ends, or within
+`FLUSH_EVERY` seconds (one flusher thread per process), so bars stay live without one
+round trip per message or per task. A task's `TaskClosed` travels after its messages, in
+the same batch or a later one: the parent counts a task ended only once it has both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import pickle
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol
 
 import cloudpickle
 
@@ -27,15 +32,30 @@ from .queue import Throttled
 
 __all__ = [
     "CancelFlag",
+    "Link",
     "RemoteQueue",
     "ReturnPath",
-    "dumps_batch",
     "dumps_worker",
-    "run_remote",
+    "pickle_batch",
+    "read_batch",
+    "run_chunk",
 ]
 
 FLUSH_EVERY = 0.05
 BATCH = 256
+
+
+class Link(NamedTuple):
+    """A worker process's ends of the return path."""
+
+    send: Callable[[bytes], None]
+    """Send one batch of pickled messages."""
+    poll: Callable[[], bool]
+    """True once the run is cancelled (asks the parent: call it sparingly)."""
+    ask: Callable[[], float]
+    """Have the parent take one start of the run's rate; seconds until it is ours."""
+    paced: Callable[[], bool]
+    """True when every start must `ask` (a `rate=`, or the server pushed back)."""
 
 
 class ReturnPath(Protocol):
@@ -43,12 +63,8 @@ class ReturnPath(Protocol):
 
     key: str
 
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
-        """Return (send a batch, poll whether the run was cancelled, ask for a start).
-
-        `ask()` has the parent take one start of the run's `rate=` and answers how many
-        seconds until it is ours: the parent hands out every start.
-        """
+    def open(self) -> Link:
+        """Connect; the parent hands out every start (`ask`), when the run is paced."""
         ...
 
 
@@ -64,19 +80,29 @@ def dumps_worker(fn: Callable[..., Any]) -> bytes:
         ) from exc
 
 
-def dumps_batch(msgs: list[Any]) -> bytes:
-    """Pickle a batch of messages; name the first message that cannot be pickled."""
+def pickle_batch(msgs: list[Any]) -> tuple[bytes, PicklingFailed | None]:
+    """Pickle a batch of messages; those that cannot be pickled are left out, the first named."""
     try:
-        return cloudpickle.dumps(msgs)
-    except Exception as exc:
+        return cloudpickle.dumps(msgs), None
+    except Exception:
+        good, error = [], None
         for m in msgs:
             try:
                 cloudpickle.dumps(m)
             except Exception as bad:
-                raise PicklingFailed(
+                error = error or PicklingFailed(
                     f"message {type(m).__qualname__} cannot be pickled: {bad}"
-                ) from bad
-        raise PicklingFailed(f"messages cannot be pickled: {exc}") from exc
+                )
+            else:
+                good.append(m)
+        return (cloudpickle.dumps(good) if good else b""), error
+
+
+def read_batch(data: bytes) -> Iterator[Any]:
+    """The messages of one batch: pickled lists, one after another, in the order put."""
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        yield from pickle.Unpickler(stream).load()  # a fresh memo for each pickle
 
 
 class CancelFlag:
@@ -106,24 +132,27 @@ class CancelFlag:
 
 
 class RemoteQueue(Throttled):
-    """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads."""
+    """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads.
+
+    Messages wait in `_buf`; `seal()` pickles them (an attempt's end: a message that
+    cannot be pickled fails its attempt), `flush()` sends every pickled list as one batch.
+    """
 
     limiter = None
     """The run's `Throttle` is the parent's: it hears of push-backs from forwarded messages."""
 
-    def __init__(
-        self,
-        send: Callable[[bytes], None],
-        poll: Callable[[], bool],
-        ask: Callable[[], float],
-    ) -> None:
-        self._send = send
-        self._ask = ask
+    def __init__(self, link: Link) -> None:
+        self._send = link.send
+        self._ask = link.ask
+        self._paced = link.paced
         self._buf: list[Any] = []
+        self._out: list[bytes] = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._error: BaseException | None = None
-        self.cancelled = CancelFlag(poll)
+        self.puts = 0
+        """Messages put so far (an attempt that put none has nothing to pickle)."""
+        self.cancelled = CancelFlag(link.poll)
 
     def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
         """Queue a message for the writer (sent with the next batch)."""
@@ -131,45 +160,66 @@ class RemoteQueue(Throttled):
             self._raise_error()
         with self._lock:
             self._buf.append(msg)
+            self.puts += 1
             full = len(self._buf) >= BATCH
         if full:
             self.flush()
 
     put_nowait = put
 
+    def seal(self) -> None:
+        """Pickle what is buffered now, to be sent later; raises naming a message that cannot
+        be pickled (the others are kept)."""
+        with self._send_lock:
+            self._seal_locked()
+        if self._error is not None:
+            self._raise_error()
+
     def flush(self) -> None:
         """Send what is buffered now; raises if a message cannot be pickled."""
-        self._send_buffered()
+        with self._send_lock:
+            self._send_locked()
         if self._error is not None:
             self._raise_error()
 
     def reserve(self) -> float:
-        """Ask the parent for one start of the run's `rate=`; seconds until it is ours."""
+        """Ask the parent for one start of the run's `rate=`; seconds until it is ours.
+
+        Free (no round trip) until the run is paced: a `rate=`, or a server's push-back.
+        """
+        if not self._paced():
+            return 0.0
         with self._send_lock:  # after what is buffered, and never inside a batch's bytes
-            self._send_buffered_locked()
+            self._send_locked()
             return self._ask()
 
-    def _send_buffered(self) -> None:
-        with self._send_lock:  # batches leave in the order they were taken
-            self._send_buffered_locked()
-
-    def _send_buffered_locked(self) -> None:
+    def _seal_locked(self) -> None:
         with self._lock:
             buf, self._buf = self._buf, []
         if buf:
-            self._send(dumps_batch(buf))
+            data, error = pickle_batch(buf)
+            if data:
+                self._out.append(data)
+            if error is not None:
+                self._error = error
+
+    def _send_locked(self) -> None:
+        self._seal_locked()
+        if self._out:
+            out, self._out = self._out, []
+            self._send(b"".join(out))
 
     def _raise_error(self) -> None:
         err, self._error = self._error, None
-        raise err
+        if err is not None:
+            raise err
 
     def flush_quietly(self) -> bool:
         """Flush from the flusher thread; keep an error for the worker's next put; False if the
         return path is gone."""
         try:
-            self._send_buffered()
-        except PicklingFailed as exc:
-            self._error = exc
+            with self._send_lock:
+                self._send_locked()
         except (OSError, EOFError):
             return False
         return True
@@ -185,7 +235,7 @@ def remote_queue(path: ReturnPath) -> RemoteQueue:
     with _QUEUES_LOCK:
         rq = _QUEUES.get(path.key)
         if rq is None:
-            rq = _QUEUES[path.key] = RemoteQueue(*path.open())
+            rq = _QUEUES[path.key] = RemoteQueue(path.open())
             if len(_QUEUES) == 1:
                 threading.Thread(target=_flusher, name="pipeloom-flusher", daemon=True).start()
         return rq
@@ -213,30 +263,46 @@ def _worker(payload: bytes) -> Callable[..., Any]:
     return fn
 
 
-def run_remote(payload: bytes, item: Item, path: ReturnPath, policy: RetryPolicy) -> bool:
-    """Run one task in this process, with the attempt loop threads use.
+def _attempt(fn: Callable[..., Any]) -> Callable[[Any, Any], None]:
+    """One call of `fn`; what it put is pickled at its end (a message that cannot be fails it)."""
+    run = (lambda task, q: asyncio.run(fn(task, q))) if is_async_worker(fn) else fn
+
+    def call(task: Any, q: Any) -> None:
+        before = q.puts
+        run(task, q)
+        if q.puts != before:
+            q.seal()
+
+    return call
+
+
+def run_chunk(
+    payload: bytes,
+    items: list[Item],
+    path: ReturnPath,
+    policy: RetryPolicy,
+    careful: bool = False,
+) -> float:
+    """Run tasks one after another in this process, each with the attempt loop threads use.
 
     Every message is sent before this returns, so once the call is done the parent can
-    wait for them. Returns False, having sent `TasksCancelled`, if the run was cancelled
-    before the task began.
+    wait for them. Tasks not begun when the run is cancelled are sent as `TasksCancelled`.
+    `careful` sends each task's messages at its end: if the process dies, the parent
+    knows the task it died in (the first one it did not hear end). Returns the seconds
+    the chunk took here.
     """
-    fn = _worker(payload)
+    t0 = time.perf_counter()
+    call = _attempt(_worker(payload))
     q = remote_queue(path)
     LANE.set(f"pid {os.getpid()} {threading.current_thread().name}")
-    if q.cancelled.is_set():
-        q.put(TasksCancelled((item[1],), _now()))
-        q.flush()
-        return False
-
-    def call(task: Any, q: RemoteQueue) -> None:
-        if is_async_worker(fn):
-            asyncio.run(fn(task, q))
-        else:
-            fn(task, q)
-        q.flush()  # a message that cannot be pickled fails this attempt
-
     try:
-        run_attempts(call, item, q, policy)
+        for i, item in enumerate(items):
+            if q.cancelled.is_set():
+                q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
+                break
+            run_attempts(call, item, q, policy)
+            if careful:
+                q.flush()
     finally:
         q.flush()
-    return True
+    return time.perf_counter() - t0
