@@ -5,8 +5,8 @@ back to the writer's process over a `ReturnPath` (a socket to the parent, a Dask
 A pool call runs a chunk of tasks (`run_chunk`), one after another, each in the attempt
 loop threads use. A batch goes when it is full, when the chunk ends, or within
 `FLUSH_EVERY` seconds (one flusher thread per process), so bars stay live without one
-round trip per message or per task. A task's `TaskClosed` travels after its messages, in
-the same batch or a later one: the parent counts a task ended only once it has both.
+round trip per message or per task. A task's `TaskClosed` travels after its messages; a
+short task's travel in the same batch as its `TaskClosed` (see `RemoteQueue`).
 """
 
 from __future__ import annotations
@@ -134,8 +134,12 @@ class CancelFlag:
 class RemoteQueue(Throttled):
     """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads.
 
-    Messages wait in `_buf`; `seal()` pickles them (an attempt's end: a message that
-    cannot be pickled fails its attempt), `flush()` sends every pickled list as one batch.
+    A short task's messages and its end travel together: what tasks that ended put waits
+    for the next batch whole, and the running task's messages go only once it has run
+    `FLUSH_EVERY` seconds (live progress) or put `BATCH` messages. So when a process
+    dies, a short task the parent did not hear end sent nothing: running it again
+    duplicates nothing. Each attempt's messages are pickled at its end (`seal`): one
+    that cannot be pickled fails that attempt.
     """
 
     limiter = None
@@ -145,40 +149,72 @@ class RemoteQueue(Throttled):
         self._send = link.send
         self._ask = link.ask
         self._paced = link.paced
-        self._buf: list[Any] = []
-        self._out: list[bytes] = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._ready: list[bytes] = []
+        """Pickled messages of tasks that ended, in order; before `_ended`."""
+        self._ended: list[Any] = []
+        """Messages of tasks that ended, not pickled yet (the engine's own)."""
+        self._task_out: list[bytes] = []
+        """Pickled messages of the running task (its attempts so far)."""
+        self._task: list[Any] = []
+        """Messages the running task put since its last `seal`."""
+        self._began = 0.0
+        """When the running task began (0: none runs)."""
         self._error: BaseException | None = None
         self.puts = 0
         """Messages put so far (an attempt that put none has nothing to pickle)."""
         self.cancelled = CancelFlag(link.poll)
 
     def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
-        """Queue a message for the writer (sent with the next batch)."""
+        """Queue a message for the writer (sent with a later batch)."""
         if self._error is not None:
             self._raise_error()
         with self._lock:
-            self._buf.append(msg)
+            self._task.append(msg)
             self.puts += 1
-            full = len(self._buf) >= BATCH
+            full = len(self._task) >= BATCH
         if full:
             self.flush()
 
     put_nowait = put
 
     def seal(self) -> None:
-        """Pickle what is buffered now, to be sent later; raises naming a message that cannot
-        be pickled (the others are kept)."""
-        with self._send_lock:
-            self._seal_locked()
+        """Pickle what the running task put since the last seal; raises naming a message that
+        cannot be pickled (the others are kept)."""
+        with self._lock:
+            task, self._task = self._task, []
+            if task:
+                data, error = pickle_batch(task)
+                self._task_out.append(data)
+                self._error = error or self._error
         if self._error is not None:
             self._raise_error()
 
+    def task_begins(self) -> None:
+        """A task starts: what it puts is held back while it is short."""
+        self._began = time.monotonic()
+
+    def task_ends(self) -> None:
+        """The running task ended: its messages join the next batch (sent now if full)."""
+        with self._lock:
+            if self._task_out:
+                if self._ended:
+                    self._ready.append(cloudpickle.dumps(self._ended))
+                    self._ended = []
+                self._ready += self._task_out
+                self._task_out = []
+            self._ended += self._task
+            self._task = []
+            self._began = 0.0
+            full = len(self._ended) >= BATCH
+        if full:
+            self.flush()
+
     def flush(self) -> None:
-        """Send what is buffered now; raises if a message cannot be pickled."""
+        """Send everything buffered now; raises if a message cannot be pickled."""
         with self._send_lock:
-            self._send_locked()
+            self._send_taken(everything=True)
         if self._error is not None:
             self._raise_error()
 
@@ -190,39 +226,45 @@ class RemoteQueue(Throttled):
         if not self._paced():
             return 0.0
         with self._send_lock:  # after what is buffered, and never inside a batch's bytes
-            self._send_locked()
+            self._send_taken(everything=True)
             return self._ask()
 
-    def _seal_locked(self) -> None:
-        with self._lock:
-            buf, self._buf = self._buf, []
-        if buf:
-            data, error = pickle_batch(buf)
-            if data:
-                self._out.append(data)
-            if error is not None:
-                self._error = error
+    def flush_quietly(self) -> bool:
+        """Send from the flusher thread (the running task's messages once it is no longer
+        short); keep an error for the worker's next put; False if the return path is gone."""
+        try:
+            with self._send_lock:
+                self._send_taken(everything=False)
+        except (OSError, EOFError):
+            return False
+        return True
 
-    def _send_locked(self) -> None:
-        self._seal_locked()
-        if self._out:
-            out, self._out = self._out, []
-            self._send(b"".join(out))
+    def _send_taken(self, everything: bool) -> None:
+        data = self._take(everything)
+        if data:
+            self._send(data)
+
+    def _take(self, everything: bool) -> bytes:
+        """The next batch, in the order put: tasks that ended, then (if due) the running one."""
+        with self._lock:
+            parts, self._ready = self._ready, []
+            if self._ended:
+                parts.append(cloudpickle.dumps(self._ended))
+                self._ended = []
+            if everything or (self._began and time.monotonic() - self._began >= FLUSH_EVERY):
+                parts += self._task_out
+                self._task_out = []
+                task, self._task = self._task, []
+                if task:
+                    data, error = pickle_batch(task)
+                    parts.append(data)
+                    self._error = error or self._error
+        return b"".join(parts)
 
     def _raise_error(self) -> None:
         err, self._error = self._error, None
         if err is not None:
             raise err
-
-    def flush_quietly(self) -> bool:
-        """Flush from the flusher thread; keep an error for the worker's next put; False if the
-        return path is gone."""
-        try:
-            with self._send_lock:
-                self._send_locked()
-        except (OSError, EOFError):
-            return False
-        return True
 
 
 _QUEUES: dict[str, RemoteQueue] = {}
@@ -300,7 +342,9 @@ def run_chunk(
             if q.cancelled.is_set():
                 q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
                 break
+            q.task_begins()
             run_attempts(call, item, q, policy)
+            q.task_ends()
             if careful:
                 q.flush()
     finally:
