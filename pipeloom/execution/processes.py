@@ -3,7 +3,8 @@
 loky pickles worker functions with cloudpickle, so functions and closures defined in a
 notebook cell run in the pool, and its workers are reused from run to run. Each worker
 process connects once to a listener in the writer's process (authenticated, Unix
-socket) and sends message batches on it; the same connection carries the cancel.
+socket) and sends message batches on it; the same connection carries the parent's
+notes (`CANCEL`; `PACE`: ask for every start from now on) and its answers to `ASK`.
 Workers ignore SIGINT: Ctrl-C and Jupyter's Interrupt reach the whole process group,
 and the parent cancels the run in order instead.
 """
@@ -33,6 +34,7 @@ PACE = b"pace"
 CHUNK_MOST = 1000
 """Most tasks per pool call: what a dead process can take with it, to be run again."""
 DRAIN_SECONDS = 5.0
+"""After a death, how long to wait at most for the dead processes' sockets to end."""
 
 
 def _ignore_sigint() -> None:
