@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .remote import Link
+    from .wire import Link
 
 __all__ = ["DaskBackend", "DaskReturnPath", "is_dask_client"]
 
@@ -43,7 +43,7 @@ class DaskReturnPath:
         of this process's own. Every start asks (a round trip per task is Dask's anyway)."""
         from distributed import Event, Queue
 
-        from .remote import Link
+        from .wire import Link
 
         queue, event = Queue(self.key), Event(self.cancel)
         answers = Queue(f"{self.key}-ask-{uuid.uuid4().hex}")

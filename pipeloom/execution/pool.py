@@ -32,7 +32,8 @@ from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
 from .base import Runner
 from .chunks import ChunkSizer
 from .queue import MessageQueue
-from .remote import ReturnPath, dumps_worker, read_batch, run_chunk
+from .remote import run_chunk
+from .wire import ReturnPath, dumps_worker, read_batch
 
 __all__ = ["Backend", "PoolRunner"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
-from .remote import Link
+from .wire import Link
 
 __all__ = ["ASK", "CANCEL", "CHUNK_MOST", "PACE", "ProcessBackend", "SocketReturnPath"]
 
