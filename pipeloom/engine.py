@@ -12,9 +12,9 @@ from .errors import ConfigError
 from .execution.coroutines import is_async_worker, use_current_loop
 from .execution.executors import make_backend, make_runner
 from .execution.queue import MessageQueue
-from .execution.remote import dumps_worker
 from .execution.retry import RetryOn
 from .execution.throttle import Throttle
+from .execution.wire import dumps_worker
 from .feed import TaskFeed, is_collection
 from .lifecycle import drive, open_run
 from .progress.display import choose_display

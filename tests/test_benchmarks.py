@@ -26,3 +26,14 @@ def test_bench_quick_writes_the_table(tmp_path):
     assert res["F"]["speedup"] > 0 and res["G"]["per_task_s"]["processes"] > 0
     assert "## How cost grows" in table and (tmp_path / "growth.png").stat().st_size > 0
     assert [r["workers"] for r in res["growth"]["workers"]] == [1, 2, 4, 8, 16]
+
+
+def test_tiny_tasks_on_processes_reports_both_executors():
+    from benchmarks.processes import tiny_tasks_processes
+
+    res = tiny_tasks_processes(n=300, workers=2, rounds=1)
+    assert (res["tasks"], res["workers"], res["rounds"]) == (300, 2, 1)
+    for executor in ("processes", "threads"):
+        figures = res[executor]
+        assert figures["rate"] == 300 / figures["seconds"] and figures["parent_cpu_s"] > 0
+    assert res["rate"] == res["processes"]["rate"]

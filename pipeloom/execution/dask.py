@@ -13,7 +13,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .wire import Link
 
 __all__ = ["DaskBackend", "DaskReturnPath", "is_dask_client"]
 
@@ -35,10 +38,12 @@ class DaskReturnPath:
     key: str
     cancel: str
 
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
+    def open(self) -> Link:
         """Reach the queue and event through this worker's client; answers come on a queue
-        of this process's own."""
+        of this process's own. Every start asks (a round trip per task is Dask's anyway)."""
         from distributed import Event, Queue
+
+        from .wire import Link
 
         queue, event = Queue(self.key), Event(self.cancel)
         answers = Queue(f"{self.key}-ask-{uuid.uuid4().hex}")
@@ -47,11 +52,18 @@ class DaskReturnPath:
             queue.put(ASK + answers.name.encode())
             return float(answers.get(timeout=ASK_TIMEOUT))
 
-        return queue.put, event.is_set, ask
+        return Link(queue.put, event.is_set, ask, _always)
+
+
+def _always() -> bool:
+    return True
 
 
 class DaskBackend:
     """Submit to a `distributed.Client`; its cluster runs the tasks."""
+
+    chunk_most = 1
+    """One task per call: Dask re-runs the tasks of a lost worker itself, one by one."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -67,8 +79,9 @@ class DaskBackend:
         that start anyway skip at once)."""
         return max(4 * workers, 32)
 
-    def return_path(self, ask: Callable[[], float]) -> DaskReturnPath:
-        """Make the run's queue and cancel event on the scheduler; `ask()` answers starts."""
+    def return_path(self, ask: Callable[[], float], paced: bool) -> DaskReturnPath:
+        """Make the run's queue and cancel event on the scheduler; `ask()` answers starts
+        (every start asks, `paced` or not)."""
         from distributed import Event, Queue
 
         self._ask = ask
@@ -111,6 +124,12 @@ class DaskBackend:
     def signal_cancel(self) -> None:
         """Set the run's cancel event."""
         self._event.set()
+
+    def pace(self) -> None:
+        """Every start already asks."""
+
+    def drain(self) -> None:
+        """Nothing to wait for: `died()` is never true."""
 
     def stop(self, futures: list[Any]) -> None:
         """Release the futures (Dask cannot interrupt a task that is running)."""

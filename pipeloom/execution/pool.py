@@ -1,11 +1,17 @@
 """Run tasks on a pool in other processes (loky, Dask), messages streaming back to the writer.
 
-The runner keeps a bounded window of tasks submitted (bounded memory, and a cancel only
-has to wait for what is in flight), forwards message batches from the pool's return path to
-the writer's queue. When a worker process dies, every task in flight fails with it; each
-of those is run again alone, so only the task that kills its process is recorded as `error`
-(or retried, with `retries=`). It is done when
-every task has ended and every task's messages have been forwarded.
+The runner keeps a bounded window of pool calls submitted (bounded memory, and a cancel
+only has to wait for what is in flight), each call a chunk of tasks sized by `ChunkSizer`
+(one task per call on Dask), and forwards message batches from the pool's return path
+to the writer's queue. A task is in flight until its last `TaskClosed` (or its
+`TasksCancelled`) is forwarded.
+
+When a worker process dies, the pool breaks and every call in flight fails with it. The
+tasks of those calls that were not heard ending (their results, if any, died with the
+process) are run again, in one call alone in the pool that sends each task's messages
+at its end: if that call dies too, the first task not heard ending is the one that
+killed its process, recorded as `error` (or retried, with `retries=`); the others go on.
+It is done when every task has ended and every task's messages have been forwarded.
 """
 
 from __future__ import annotations
@@ -19,15 +25,15 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-import cloudpickle
-
 from ..clock import utc_now as _now
 from ..control import TaskClosed, TasksCancelled
 from ..errors import RunEnded, WriterError
 from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
 from .base import Runner
+from .chunks import ChunkSizer
 from .queue import MessageQueue
-from .remote import ReturnPath, dumps_worker, run_remote
+from .remote import run_chunk
+from .wire import ReturnPath, dumps_worker, read_batch
 
 __all__ = ["Backend", "PoolRunner"]
 
@@ -39,15 +45,27 @@ STILL_RUNNING = "cancelled: still running when the grace period ended"
 class Backend(Protocol):
     """What a pool offers the runner: submit calls, a way back for messages, a way to stop."""
 
+    chunk_most: int
+    """Tasks per call at most (1: a call per task)."""
+
     def window(self, workers: int) -> int:
-        """How many tasks to keep submitted: enough to keep `workers` busy, and no more."""
+        """How many calls to keep submitted: enough to keep `workers` busy, and no more."""
         ...
 
-    def return_path(self, ask: Callable[[], float]) -> ReturnPath:
+    def return_path(self, ask: Callable[[], float], paced: bool) -> ReturnPath:
         """Open the way back for messages; returns what workers use to reach it.
 
-        A worker asking for a start is answered with `ask()` (seconds until its turn).
+        A worker asking for a start is answered with `ask()` (seconds until its turn);
+        unless `paced`, workers may start without asking until told (`pace()`).
         """
+        ...
+
+    def pace(self) -> None:
+        """From now on every start asks (a server pushed back)."""
+        ...
+
+    def drain(self) -> None:
+        """After a death: wait until what the dead processes sent has been received."""
         ...
 
     def receive(self, timeout: float) -> list[bytes]:
@@ -97,13 +115,13 @@ class PoolRunner(Runner):
         self.backend = backend
         self._payload = payload if payload is not None else dumps_worker(fn)
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._pending: dict[Any, Item] = {}
-        self._expected = 0
+        self._pending: dict[Any, list[Item]] = {}
         self._crashes: dict[Any, int] = {}
         self._suspects: deque[Item] = deque()
-        self._solo: Any = None
+        self._solo: list[Item] | None = None
         self._window = backend.window(workers)
-        self._forwarded = 0
+        self._sizer = ChunkSizer(backend.chunk_most)
+        self._paced = False
         self._stop_forwarding = threading.Event()
         self._abandoned = False
         self._tainted = False
@@ -111,7 +129,9 @@ class PoolRunner(Runner):
 
     def start(self) -> None:
         """Open the return path and start the submitting and forwarding threads."""
-        self._return_path = self.backend.return_path(self.q.reserve)
+        limiter = self.q.limiter
+        self._paced = limiter is not None and limiter.rate is not None
+        self._return_path = self.backend.return_path(self.q.reserve, self._paced)
         self._forwarder = threading.Thread(
             target=self._forward, name="pipeloom-forward", daemon=True
         )
@@ -121,15 +141,17 @@ class PoolRunner(Runner):
 
     def _forward(self) -> None:
         put, closed, skipped = self.q.put, TaskClosed, TasksCancelled
+        ended = self.in_flight.pop
         try:
             while not self._stop_forwarding.is_set():
                 for data in self.backend.receive(0.05):
-                    for msg in cloudpickle.loads(data):
+                    for msg in read_batch(data):
                         put(msg)
                         if type(msg) is closed:
                             self._heard(msg)
                         elif type(msg) is skipped:
-                            self._forwarded += len(msg.task_ids)
+                            for task_id in msg.task_ids:
+                                ended(task_id, None)
         except WriterError:
             self._stop_forwarding.set()
         except Exception as exc:
@@ -139,9 +161,15 @@ class PoolRunner(Runner):
     def _heard(self, msg: TaskClosed) -> None:
         """An attempt ended in a worker process: count it, tell the run's throttle."""
         if not msg.retrying:
-            self._forwarded += 1
-        if self.q.limiter is not None:
-            self.q.limiter.record(msg)
+            self.in_flight.pop(msg.task_id, None)
+        limiter = self.q.limiter
+        if limiter is not None:
+            if not self._paced:
+                limiter.count_start()
+            limiter.record(msg)
+            if msg.retry_after is not None and not self._paced:
+                self._paced = True
+                self.backend.pace()
         self._tainted |= msg.abandoned
 
     def _drive(self) -> None:
@@ -156,13 +184,20 @@ class PoolRunner(Runner):
             self._shut()
             self.finished.set()
 
+    def _take_suspects(self) -> list[Item]:
+        taken = []
+        with contextlib.suppress(IndexError):
+            while True:
+                item = self._suspects.popleft()
+                self.in_flight.pop(item[1], None)
+                taken.append(item)
+        return taken
+
     def _cancel_suspects(self) -> None:
         """Tasks to re-run after a pool died during a cancel (Ctrl-C reaches the pool too)."""
-        if self._suspects:
-            ids = tuple(item[1] for item in self._suspects)
-            self._suspects.clear()
+        if taken := self._take_suspects():
             with contextlib.suppress(WriterError, RunEnded):
-                self.q.put(TasksCancelled(ids, _now()))
+                self.q.put(TasksCancelled(tuple(item[1] for item in taken), _now()))
 
     def _shut(self) -> None:
         self._stop_forwarding.set()
@@ -176,52 +211,75 @@ class PoolRunner(Runner):
     def _submit_more(self) -> None:
         if self._suspects:
             if not self._pending and not self.q.cancelled.is_set():
-                item = self._suspects.popleft()
-                self._solo = item[1]
-                self._submit(item)
+                size = min(self._sizer.size, len(self._suspects))
+                self._solo = [self._suspects.popleft() for _ in range(size)]
+                self._submit(self._solo, careful=True)
             return
         self._solo = None
-        while len(self._pending) < self._window and (item := self._next()) is not None:
-            self._submit(item)
+        while len(self._pending) < self._window and (chunk := self._take()):
+            self._submit(chunk)
 
-    def _submit(self, item: Item) -> None:
+    def _take(self) -> list[Item]:
+        """The next chunk of tasks not started (empty when none is left, or cancelled)."""
+        size = self._sizer.take(len(self._todo), self._window)
+        chunk = []
+        while len(chunk) < size and (item := self._next()) is not None:
+            chunk.append(item)
+        return chunk
+
+    def _submit(self, chunk: list[Item], careful: bool = False) -> None:
         try:
             fut = self.backend.submit(
-                run_remote, self._payload, item, self._return_path, self.policy
+                run_chunk, self._payload, chunk, self._return_path, self.policy, careful
             )
         except Exception as exc:
-            self._put_closed(item, exc)
+            for item in chunk:
+                self._put_closed(item, exc)
             return
-        self.in_flight[item[1]] = item
-        self._pending[fut] = item
+        for item in chunk:
+            self.in_flight[item[1]] = item
+        self._pending[fut] = chunk
         fut.add_done_callback(self._done.put)
 
+    def _unheard(self, chunk: list[Item]) -> list[Item]:
+        """The tasks of `chunk` not heard ending yet."""
+        return [item for item in chunk if item[1] in self.in_flight]
+
     def _settle(self, fut: Any) -> None:
-        item = self._pending.pop(fut, None)
-        if item is None:
-            return
-        self.in_flight.pop(item[1], None)
-        if fut.cancelled():
+        chunk = self._pending.pop(fut, None)
+        if chunk is None or fut.cancelled():
             return
         if self._abandoned:  # its process was stopped after the grace period: not its fault
-            with contextlib.suppress(WriterError, RunEnded):
-                self.q.put(TasksCancelled((item[1],), _now(), STILL_RUNNING))
+            if ids := tuple(item[1] for item in self._unheard(chunk)):
+                with contextlib.suppress(WriterError, RunEnded):
+                    self.q.put(TasksCancelled(ids, _now(), STILL_RUNNING))
             return
         exc = fut.exception()
-        if exc is None:
-            self._expected += 1  # it sent its TaskClosed, or TasksCancelled if it skipped
-            return
-        if not self.backend.died(exc):
-            self._put_closed(item, exc)
-        elif self._solo != item[1]:
-            self._put_closed(item, exc, retrying=True)
-            self._suspects.append(item)  # one of these killed the pool: re-run each alone
+        if exc is None:  # every task sent its TaskClosed, or TasksCancelled if it skipped
+            self._sizer.record(len(chunk), fut.result())
+        elif self.backend.died(exc):
+            self._died(chunk, exc)
         else:
-            crashes = self._crashes[item[1]] = self._crashes.get(item[1], 0) + 1
-            retry = crashes <= self.policy.retries and not self.q.cancelled.is_set()
-            self._put_closed(item, exc, retrying=retry)
-            if retry:
-                self._suspects.appendleft(item)
+            for item in self._unheard(chunk):
+                self._put_closed(item, exc)
+
+    def _died(self, chunk: list[Item], exc: BaseException) -> None:
+        """The call's process died: run its tasks not heard ending again; blame one if alone."""
+        self.backend.drain()
+        unheard = self._unheard(chunk)
+        if chunk is not self._solo:
+            self._suspects.extend(unheard)  # any results they had died with the process
+            return
+        if not unheard:
+            return
+        killer, rest = unheard[0], unheard[1:]  # alone, each task's end is heard: it was this
+        crashes = self._crashes[killer[1]] = self._crashes.get(killer[1], 0) + 1
+        retry = crashes <= self.policy.retries and not self.q.cancelled.is_set()
+        self._put_closed(killer, exc, retrying=retry)
+        self._suspects.extendleft(reversed(rest))
+        if retry:
+            self.in_flight[killer[1]] = killer
+            self._suspects.appendleft(killer)
 
     def _put_closed(self, item: Item, exc: BaseException, retrying: bool = False) -> None:
         """Close a task from here: its process died, or it could not be sent."""
@@ -230,27 +288,26 @@ class PoolRunner(Runner):
             self.q.put(closed_message(item, _now(), exc, retrying))
 
     def _wait_forwarded(self) -> None:
-        """Every finished task's messages were sent before it returned; wait until they are in."""
+        """Every finished task's messages were sent before its call returned; wait for them."""
         deadline = time.monotonic() + 30
-        while self._forwarded < self._expected and not self._stop_forwarding.is_set():
+        while self.in_flight and not self._stop_forwarding.is_set():
             if time.monotonic() > deadline:
                 LOG.warning(
-                    "%d task(s) ended without their last message arriving",
-                    self._expected - self._forwarded,
+                    "%d task(s) ended without their last message arriving", len(self.in_flight)
                 )
                 return
             time.sleep(0.01)
 
     def not_started(self) -> list[Item]:
-        """Take the tasks no worker has started: those not submitted, and queued futures."""
+        """Take the tasks no worker has started: those not submitted, and queued calls."""
         self.backend.signal_cancel()
         rest = super().not_started()
-        rest += self._suspects
-        self._suspects.clear()
-        for fut, item in list(self._pending.items()):
+        rest += self._take_suspects()
+        for fut, chunk in list(self._pending.items()):
             if self.backend.cancel(fut):
-                self.in_flight.pop(item[1], None)
-                rest.append(item)
+                for item in chunk:
+                    self.in_flight.pop(item[1], None)
+                rest += chunk
         return rest
 
     def join(self, timeout: float | None) -> bool:

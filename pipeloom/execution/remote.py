@@ -2,8 +2,11 @@
 
 There, a worker's `q` is a `RemoteQueue`: `put()` buffers messages, and batches travel
 back to the writer's process over a `ReturnPath` (a socket to the parent, a Dask queue).
-A batch goes when it is full, when the task ends, or within `FLUSH_EVERY` seconds (one
-flusher thread per process), so bars stay live without one round trip per message.
+A pool call runs a chunk of tasks (`run_chunk`), one after another, each in the attempt
+loop threads use. A batch goes when it is full, when the chunk ends, or within
+`FLUSH_EVERY` seconds (one flusher thread per process), so bars stay live without one
+round trip per message or per task. A task's `TaskClosed` travels after its messages; a
+short task's travel in the same batch as its `TaskClosed` (see `RemoteQueue`).
 """
 
 from __future__ import annotations
@@ -13,70 +16,22 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import cloudpickle
 
 from ..clock import utc_now as _now
 from ..control import TasksCancelled
-from ..errors import PicklingFailed
 from .attempt import Item, RetryPolicy, run_attempts
 from .coroutines import is_async_worker
 from .lane import LANE
 from .queue import Throttled
+from .wire import Link, ReturnPath, pickle_batch
 
-__all__ = [
-    "CancelFlag",
-    "RemoteQueue",
-    "ReturnPath",
-    "dumps_batch",
-    "dumps_worker",
-    "run_remote",
-]
+__all__ = ["CancelFlag", "RemoteQueue", "remote_queue", "run_chunk"]
 
 FLUSH_EVERY = 0.05
 BATCH = 256
-
-
-class ReturnPath(Protocol):
-    """How a worker process reaches the writer's process; picklable, opened where it runs."""
-
-    key: str
-
-    def open(self) -> tuple[Callable[[bytes], None], Callable[[], bool], Callable[[], float]]:
-        """Return (send a batch, poll whether the run was cancelled, ask for a start).
-
-        `ask()` has the parent take one start of the run's `rate=` and answers how many
-        seconds until it is ours: the parent hands out every start.
-        """
-        ...
-
-
-def dumps_worker(fn: Callable[..., Any]) -> bytes:
-    """Pickle a worker function by value where needed (cells, closures); clear error if not."""
-    try:
-        return cloudpickle.dumps(fn)
-    except Exception as exc:
-        name = getattr(fn, "__qualname__", repr(fn))
-        raise PicklingFailed(
-            f"worker {name} cannot be sent to other processes: {exc}. "
-            "Make what it uses picklable, or run it with executor='threads'."
-        ) from exc
-
-
-def dumps_batch(msgs: list[Any]) -> bytes:
-    """Pickle a batch of messages; name the first message that cannot be pickled."""
-    try:
-        return cloudpickle.dumps(msgs)
-    except Exception as exc:
-        for m in msgs:
-            try:
-                cloudpickle.dumps(m)
-            except Exception as bad:
-                raise PicklingFailed(
-                    f"message {type(m).__qualname__} cannot be pickled: {bad}"
-                ) from bad
-        raise PicklingFailed(f"messages cannot be pickled: {exc}") from exc
 
 
 class CancelFlag:
@@ -106,73 +61,139 @@ class CancelFlag:
 
 
 class RemoteQueue(Throttled):
-    """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads."""
+    """The `q` a worker gets in another process; same `put()` and `throttle()` as in threads.
+
+    A short task's messages and its end travel together: what tasks that ended put waits
+    for the next batch whole, and the running task's messages go only once it has run
+    `FLUSH_EVERY` seconds (live progress) or put `BATCH` messages. So when a process
+    dies, a short task the parent did not hear end sent nothing: running it again
+    duplicates nothing. Each attempt's messages are pickled at its end (`seal`): one
+    that cannot be pickled fails that attempt.
+    """
 
     limiter = None
     """The run's `Throttle` is the parent's: it hears of push-backs from forwarded messages."""
 
-    def __init__(
-        self,
-        send: Callable[[bytes], None],
-        poll: Callable[[], bool],
-        ask: Callable[[], float],
-    ) -> None:
-        self._send = send
-        self._ask = ask
-        self._buf: list[Any] = []
+    def __init__(self, link: Link) -> None:
+        self._send = link.send
+        self._ask = link.ask
+        self._paced = link.paced
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._ready: list[bytes] = []
+        """Pickled messages of tasks that ended, in order; before `_ended`."""
+        self._ended: list[Any] = []
+        """Messages of tasks that ended, not pickled yet (the engine's own)."""
+        self._task_out: list[bytes] = []
+        """Pickled messages of the running task (its attempts so far)."""
+        self._task: list[Any] = []
+        """Messages the running task put since its last `seal`."""
+        self._began = 0.0
+        """When the running task began (0: none runs)."""
         self._error: BaseException | None = None
-        self.cancelled = CancelFlag(poll)
+        self.puts = 0
+        """Messages put so far (an attempt that put none has nothing to pickle)."""
+        self.cancelled = CancelFlag(link.poll)
 
     def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
-        """Queue a message for the writer (sent with the next batch)."""
+        """Queue a message for the writer (sent with a later batch)."""
         if self._error is not None:
             self._raise_error()
         with self._lock:
-            self._buf.append(msg)
-            full = len(self._buf) >= BATCH
+            self._task.append(msg)
+            self.puts += 1
+            full = len(self._task) >= BATCH
         if full:
             self.flush()
 
     put_nowait = put
 
+    def seal(self) -> None:
+        """Pickle what the running task put since the last seal; raises naming a message that
+        cannot be pickled (the others are kept)."""
+        with self._lock:
+            task, self._task = self._task, []
+            if task:
+                data, error = pickle_batch(task)
+                self._task_out.append(data)
+                self._error = error or self._error
+        if self._error is not None:
+            self._raise_error()
+
+    def task_begins(self) -> None:
+        """A task starts: what it puts is held back while it is short."""
+        self._began = time.monotonic()
+
+    def task_ends(self) -> None:
+        """The running task ended: its messages join the next batch (sent now if full)."""
+        with self._lock:
+            if self._task_out:
+                if self._ended:
+                    self._ready.append(cloudpickle.dumps(self._ended))
+                    self._ended = []
+                self._ready += self._task_out
+                self._task_out = []
+            self._ended += self._task
+            self._task = []
+            self._began = 0.0
+            full = len(self._ended) >= BATCH
+        if full:
+            self.flush()
+
     def flush(self) -> None:
-        """Send what is buffered now; raises if a message cannot be pickled."""
-        self._send_buffered()
+        """Send everything buffered now; raises if a message cannot be pickled."""
+        with self._send_lock:
+            self._send_taken(everything=True)
         if self._error is not None:
             self._raise_error()
 
     def reserve(self) -> float:
-        """Ask the parent for one start of the run's `rate=`; seconds until it is ours."""
+        """Ask the parent for one start of the run's `rate=`; seconds until it is ours.
+
+        Free (no round trip) until the run is paced: a `rate=`, or a server's push-back.
+        """
+        if not self._paced():
+            return 0.0
         with self._send_lock:  # after what is buffered, and never inside a batch's bytes
-            self._send_buffered_locked()
+            self._send_taken(everything=True)
             return self._ask()
 
-    def _send_buffered(self) -> None:
-        with self._send_lock:  # batches leave in the order they were taken
-            self._send_buffered_locked()
-
-    def _send_buffered_locked(self) -> None:
-        with self._lock:
-            buf, self._buf = self._buf, []
-        if buf:
-            self._send(dumps_batch(buf))
-
-    def _raise_error(self) -> None:
-        err, self._error = self._error, None
-        raise err
-
     def flush_quietly(self) -> bool:
-        """Flush from the flusher thread; keep an error for the worker's next put; False if the
-        return path is gone."""
+        """Send from the flusher thread (the running task's messages once it is no longer
+        short); keep an error for the worker's next put; False if the return path is gone."""
         try:
-            self._send_buffered()
-        except PicklingFailed as exc:
-            self._error = exc
+            with self._send_lock:
+                self._send_taken(everything=False)
         except (OSError, EOFError):
             return False
         return True
+
+    def _send_taken(self, everything: bool) -> None:
+        data = self._take(everything)
+        if data:
+            self._send(data)
+
+    def _take(self, everything: bool) -> bytes:
+        """The next batch, in the order put: tasks that ended, then (if due) the running one."""
+        with self._lock:
+            parts, self._ready = self._ready, []
+            if self._ended:
+                parts.append(cloudpickle.dumps(self._ended))
+                self._ended = []
+            if everything or (self._began and time.monotonic() - self._began >= FLUSH_EVERY):
+                parts += self._task_out
+                self._task_out = []
+                task, self._task = self._task, []
+                if task:
+                    data, error = pickle_batch(task)
+                    parts.append(data)
+                    self._error = error or self._error
+        return b"".join(parts)
+
+    def _raise_error(self) -> None:
+        err, self._error = self._error, None
+        if err is not None:
+            raise err
 
 
 _QUEUES: dict[str, RemoteQueue] = {}
@@ -185,7 +206,7 @@ def remote_queue(path: ReturnPath) -> RemoteQueue:
     with _QUEUES_LOCK:
         rq = _QUEUES.get(path.key)
         if rq is None:
-            rq = _QUEUES[path.key] = RemoteQueue(*path.open())
+            rq = _QUEUES[path.key] = RemoteQueue(path.open())
             if len(_QUEUES) == 1:
                 threading.Thread(target=_flusher, name="pipeloom-flusher", daemon=True).start()
         return rq
@@ -213,30 +234,48 @@ def _worker(payload: bytes) -> Callable[..., Any]:
     return fn
 
 
-def run_remote(payload: bytes, item: Item, path: ReturnPath, policy: RetryPolicy) -> bool:
-    """Run one task in this process, with the attempt loop threads use.
+def _attempt(fn: Callable[..., Any]) -> Callable[[Any, Any], None]:
+    """One call of `fn`; what it put is pickled at its end (a message that cannot be fails it)."""
+    run = (lambda task, q: asyncio.run(fn(task, q))) if is_async_worker(fn) else fn
+
+    def call(task: Any, q: Any) -> None:
+        before = q.puts
+        run(task, q)
+        if q.puts != before:
+            q.seal()
+
+    return call
+
+
+def run_chunk(
+    payload: bytes,
+    items: list[Item],
+    path: ReturnPath,
+    policy: RetryPolicy,
+    careful: bool = False,
+) -> float:
+    """Run tasks one after another in this process, each with the attempt loop threads use.
 
     Every message is sent before this returns, so once the call is done the parent can
-    wait for them. Returns False, having sent `TasksCancelled`, if the run was cancelled
-    before the task began.
+    wait for them. Tasks not begun when the run is cancelled are sent as `TasksCancelled`.
+    `careful` sends each task's messages at its end: if the process dies, the parent
+    knows the task it died in (the first one it did not hear end). Returns the seconds
+    the chunk took here.
     """
-    fn = _worker(payload)
+    t0 = time.perf_counter()
+    call = _attempt(_worker(payload))
     q = remote_queue(path)
     LANE.set(f"pid {os.getpid()} {threading.current_thread().name}")
-    if q.cancelled.is_set():
-        q.put(TasksCancelled((item[1],), _now()))
-        q.flush()
-        return False
-
-    def call(task: Any, q: RemoteQueue) -> None:
-        if is_async_worker(fn):
-            asyncio.run(fn(task, q))
-        else:
-            fn(task, q)
-        q.flush()  # a message that cannot be pickled fails this attempt
-
     try:
-        run_attempts(call, item, q, policy)
+        for i, item in enumerate(items):
+            if q.cancelled.is_set():
+                q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
+                break
+            q.task_begins()
+            run_attempts(call, item, q, policy)
+            q.task_ends()
+            if careful:
+                q.flush()
     finally:
         q.flush()
-    return True
+    return time.perf_counter() - t0

@@ -73,6 +73,11 @@ class Throttle:
                 self._recent.append(start)
             return start - now
 
+    def count_start(self) -> None:
+        """A start made without a reservation (a pool process while the run is not paced):
+        counted for the rate a push-back sets."""
+        self._recent.append(self._clock())
+
     def current_rate(self) -> float | None:
         """Starts per second allowed now (None: no limit)."""
         with self._lock:
