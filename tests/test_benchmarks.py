@@ -13,15 +13,20 @@ def test_bench_quick_writes_the_table(tmp_path):
         "machine",
         "growth",
         "peers",
-        "rows_limit_executemany",
-        "rows_prebuilt",
-        *"ABCDEFGH",
+        "rows",
+        "C_proc",
+        "D_tasks",
+        "D_msgs",
+        *"ABCEFGH",
     }
     assert len(res["peers"]) == 6 and all(r["rate"] > 0 for r in res["peers"].values())
-    assert res["A"]["messages"] > 0 and res["B"]["rows"] > 0
+    assert res["A"]["messages"] > 0 and res["A"]["ratio"] > 0 and res["B"]["rows"] > 0
     assert json.loads((tmp_path / "results.json").read_text())["C"]["tasks"] == 2000
+    assert res["C_proc"]["rate"] > 0 and res["D_tasks"]["generator_peak_rss_mb"] > 0
+    assert res["E"]["pipeline"]["done_on"] == res["E"]["tasks"]
     table = (tmp_path / "results.md").read_text()
-    assert "| A |" in table and "| H |" in table and "| B-rows |" in table and "| B-map |" in table
+    for row in ("A", "B", "B-rows", "B-map", "C", "C-proc", "D", "D-msgs", "E", "F", "G", "H"):
+        assert f"| {row} |" in table, row
     assert "## Side by side" in table and "tqdm thread_map + to_sql" in table
     assert res["F"]["speedup"] > 0 and res["G"]["per_task_s"]["processes"] > 0
     assert "## How cost grows" in table and (tmp_path / "growth.png").stat().st_size > 0
