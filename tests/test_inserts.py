@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 
 from pipeloom import Rows, TaskDef, run_pipeline
-from pipeloom.store.inserts import chunk_sizes, insert_columns, rows_per_statement
+from pipeloom.store.connection import WriterConnection
+from pipeloom.store.inserts import ManyRowsCursor, chunk_sizes, insert_columns, rows_per_statement
 
 from .helpers import rows
 
@@ -76,3 +78,115 @@ def test_a_constraint_failure_in_a_later_chunk_leaves_none_of_the_message(db_pat
     assert rows(db_path, "SELECT count(*) FROM t") == [(0,)]
     (error,) = rows(db_path, "SELECT error FROM task_runs WHERE id = 0")[0]
     assert "CHECK constraint failed" in error
+
+
+# --- the writer's executemany ------------------------------------------------------------------
+def _pair(tmp_path, schema):
+    """The writer's connection and a plain one, each on its own file, in a transaction."""
+    conns = []
+    for name, factory in (("writer", WriterConnection), ("plain", sqlite3.Connection)):
+        conn = sqlite3.connect(tmp_path / f"{name}.db", factory=factory, isolation_level=None)
+        conn.executescript(schema)
+        conn.execute("BEGIN")
+        conns.append(conn)
+    return conns
+
+
+def _outcome(conn, sql, params):
+    try:
+        cur = conn.executemany(sql, params)
+        result = ("ok", cur.rowcount, cur.lastrowid)
+    except sqlite3.Error as exc:
+        result = (type(exc).__name__, str(exc))
+    return result, conn.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall()
+
+
+SCHEMA = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT CHECK (v != 'bad'), x REAL);"
+
+
+@pytest.mark.parametrize(
+    ("sql", "params"),
+    [
+        ("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(i, f"v{i}", i / 7) for i in range(1000)]),
+        ("insert into t values (?,?,?);", ((i, None, i) for i in range(300))),
+        (
+            "INSERT INTO t (k, v, x) VALUES (?, ?, ?)",
+            [(i, "bad" if i == 600 else "", 0) for i in range(900)],
+        ),
+        ("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(i % 500, "", 0) for i in range(900)]),
+        (
+            "INSERT OR IGNORE INTO t (k, v, x) VALUES (?, ?, ?)",
+            [(i % 500, str(i), 0) for i in range(900)],
+        ),
+        (
+            "INSERT INTO t (k, v, x) VALUES (?, ?, ?) "
+            "ON CONFLICT(k) DO UPDATE SET v = v || excluded.v",
+            [(i % 300, str(i), 0) for i in range(900)],
+        ),
+        ("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(1, "a", 0), (2, "b"), (3, "c", 0)]),
+        (
+            "INSERT INTO t (k, v, x) VALUES (?, ?, ?)",
+            [(i, [i], 0) if i == 400 else (i, "", 0) for i in range(500)],
+        ),
+        ("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [{"k": 1}, (2, "b", 0)]),
+        ("INSERT INTO t (k, v) VALUES (?, ?) RETURNING k", [(1, "a"), (2, "b")]),
+    ],
+    ids=[
+        "plain",
+        "generator",
+        "check-fails",
+        "duplicate-key",
+        "or-ignore",
+        "upsert",
+        "short-row",
+        "bad-type",
+        "dict-row",
+        "returning",
+    ],
+)
+def test_the_writers_executemany_does_what_executemany_does(tmp_path, sql, params):
+    params = list(params)
+    writer, plain = _pair(tmp_path, SCHEMA)
+    assert _outcome(writer, sql, params) == _outcome(plain, sql, params)
+    writer.close()
+    plain.close()
+
+
+def test_a_plain_insert_takes_many_rows_per_statement(tmp_path):
+    writer, plain = _pair(tmp_path, SCHEMA)
+    statements = []
+    writer.set_trace_callback(statements.append)
+    cur = writer.executemany(
+        "INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(i, "", 0) for i in range(300)]
+    )
+    assert isinstance(cur, ManyRowsCursor) and cur.rowcount == 300
+    assert len(statements) == 4  # 256, 32, 8 and 4 rows
+    writer.close()
+    plain.close()
+
+
+def test_a_handler_that_catches_a_failed_row_keeps_the_rows_before_it(db_path):
+    @dataclass(frozen=True)
+    class Batch:
+        rows: list
+
+    def handler(conn, msg):
+        try:
+            conn.executemany("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", msg.rows)
+        except sqlite3.IntegrityError:
+            conn.execute("INSERT INTO t (k, v, x) VALUES (-1, 'caught', 0)")
+
+    def worker(task, q):
+        q.put(Batch([(i, "bad" if i == 700 else "ok", 0) for i in range(1000)]))
+
+    s = run_pipeline(
+        db_path,
+        [TaskDef(0, "t0")],
+        worker_fn=worker,
+        handlers={Batch: handler},
+        schema=SCHEMA,
+        progress=False,
+    )
+    assert s.status == "done"
+    assert rows(db_path, "SELECT count(*), max(k) FROM t WHERE v = 'ok'") == [(700, 699)]
+    assert rows(db_path, "SELECT v FROM t WHERE k = -1") == [("caught",)]

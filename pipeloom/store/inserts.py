@@ -13,10 +13,22 @@ one at a time within a statement, so conflicts and triggers see what `executeman
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, islice
+from typing import Any
 
-__all__ = ["MAX_ROWS", "chunk_sizes", "insert_columns", "insert_flat", "rows_per_statement"]
+__all__ = [
+    "MAX_ROWS",
+    "ManyRowsCursor",
+    "chunk_sizes",
+    "executemany_in_chunks",
+    "insert_columns",
+    "insert_flat",
+    "insert_plan",
+    "rows_per_statement",
+]
 
 MAX_ROWS = 256
 """Rows per statement at most: more saves little and makes longer statements to parse."""
@@ -67,3 +79,97 @@ def insert_columns(conn: sqlite3.Connection, head: str, tail: str, columns: Sequ
     for i, column in enumerate(columns):
         flat[i::width] = column  # interleaved at C speed: row after row
     insert_flat(conn, head, tail, width, flat, rows_per_statement(conn, width))
+
+
+# --- executemany of a plain INSERT, many rows per statement ------------------------------------
+_IDENT = r'(?:"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][\w$]*)'
+_PLAN = re.compile(
+    r"\s*((?:INSERT(?:\s+OR\s+(?:ROLLBACK|ABORT|REPLACE|FAIL|IGNORE))?|REPLACE)\s+INTO\s+"
+    rf"{_IDENT}(?:\s*\.\s*{_IDENT})?\s*(?:\([^()?;]*\))?\s*VALUES\s*)"
+    r"(\(\s*\?(?:\s*,\s*\?)*\s*\))"
+    r"(\s+ON\s+CONFLICT\b[^?;]*?|)\s*;?\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_PLANS: dict[str, tuple[str, str, int] | None] = {}
+
+
+def insert_plan(sql: str) -> tuple[str, str, int] | None:
+    """(head, tail, width) of `INSERT ... VALUES (?, ...) [ON CONFLICT ...]`, else None.
+
+    Anything else (named or numbered parameters, RETURNING, comments, several
+    statements, INSERT ... SELECT) gets None and runs as `executemany` runs it.
+    """
+    if sql in _PLANS:
+        return _PLANS[sql]
+    match = _PLAN.fullmatch(sql)
+    plan = None
+    if match and "--" not in sql and "/*" not in sql and not _RETURNING.search(match[3]):
+        plan = (match[1], match[3], match[2].count("?"))
+    if len(_PLANS) >= 1024:
+        _PLANS.clear()
+    _PLANS[sql] = plan
+    return plan
+
+
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_ROWCOUNT = sqlite3.Cursor.rowcount
+
+
+class ManyRowsCursor(sqlite3.Cursor):
+    """What `executemany` returns: `rowcount` is every chunk's, `lastrowid` stays unset."""
+
+    changed = 0
+
+    @property
+    def rowcount(self) -> int:  # type: ignore[override]
+        """Rows inserted or updated by the whole call, as `executemany` counts them."""
+        return self.changed
+
+    @property
+    def lastrowid(self) -> None:  # type: ignore[override]
+        """None, as after `executemany`."""
+        return None
+
+
+def executemany_in_chunks(
+    conn: sqlite3.Connection,
+    plan: tuple[str, str, int],
+    sql: str,
+    parameters: Iterable[Any],
+    executemany: Callable[[str, Iterable[Any]], sqlite3.Cursor],
+) -> sqlite3.Cursor:
+    """`conn.executemany(sql, parameters)` for an `insert_plan`, many rows per statement.
+
+    A chunk that is not all tuples or lists of the right length, or whose statement
+    fails, runs again through `executemany` itself (SQLite undid the failed statement),
+    so rows before a failing one land and the error is the one `executemany` raises.
+    """
+    head, tail, width = plan
+    per = rows_per_statement(conn, width)
+    cursor = conn.cursor(ManyRowsCursor)
+    group = "(" + ", ".join("?" * width) + ")"
+    statements: dict[int, str] = {}
+    rows = iter(parameters)
+    while chunk := list(islice(rows, per)):
+        if not (set(map(type, chunk)) <= _SEQUENCES and set(map(len, chunk)) == {width}):
+            cursor.changed += executemany(sql, chunk).rowcount
+            continue
+        start = 0
+        for size in chunk_sizes(len(chunk), per):
+            part = chunk[start : start + size]
+            start += size
+            stmt = statements.get(size)
+            if stmt is None:
+                stmt = statements[size] = head + ", ".join([group] * size) + tail
+            try:
+                cursor.execute(stmt, list(chain.from_iterable(part)))
+            except Exception:  # binding, a constraint, an adapter: the statement did nothing
+                if not conn.in_transaction:
+                    raise  # SQLite rolled back the whole transaction: nothing to re-run into
+                cursor.changed += executemany(sql, part).rowcount
+                continue
+            cursor.changed += _ROWCOUNT.__get__(cursor)
+    return cursor
+
+
+_SEQUENCES = {tuple, list}
