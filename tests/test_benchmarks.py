@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from benchmarks.rowsload import rows_vs_executemany
 from benchmarks.run import main
 
 
@@ -26,3 +27,10 @@ def test_bench_quick_writes_the_table(tmp_path):
     assert res["F"]["speedup"] > 0 and res["G"]["per_task_s"]["processes"] > 0
     assert "## How cost grows" in table and (tmp_path / "growth.png").stat().st_size > 0
     assert [r["workers"] for r in res["growth"]["workers"]] == [1, 2, 4, 8, 16]
+
+
+def test_rowsload_returns_every_figure():
+    res = rows_vs_executemany(n_msgs=4, rows_per=50, repeat=1)
+    keys = {"rows_rate", "executemany_rate", "ratio", "map_rate", "handler_rate", "map_ratio"}
+    assert keys <= set(res)
+    assert all(res[k] > 0 for k in keys)

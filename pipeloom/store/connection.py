@@ -61,7 +61,7 @@ class WriterConnection(sqlite3.Connection):
         return sqlite3.SQLITE_OK
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
-        """`executemany`; a plain `INSERT ... VALUES (?, ...)` many rows per statement.
+        """sqlite3's `executemany`, but a plain `INSERT ... VALUES (?, ...)` many rows a statement.
 
         Same rows, same errors, same `rowcount`, fewer GIL hand-offs (see `inserts`).
         """
