@@ -152,6 +152,18 @@ def test_the_writers_executemany_does_what_executemany_does(tmp_path, sql, param
     plain.close()
 
 
+def test_in_autocommit_every_row_before_a_failing_one_is_kept(tmp_path):
+    writer, plain = _pair(tmp_path, SCHEMA)
+    sql = "INSERT INTO t (k, v, x) VALUES (?, ?, ?)"
+    params = [(i, "bad" if i == 600 else "", 0) for i in range(900)]
+    for conn in (writer, plain):
+        conn.execute("COMMIT")
+    assert _outcome(writer, sql, params) == _outcome(plain, sql, params)
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (600,)
+    writer.close()
+    plain.close()
+
+
 def test_a_plain_insert_takes_many_rows_per_statement(tmp_path):
     writer, plain = _pair(tmp_path, SCHEMA)
     statements = []

@@ -65,8 +65,8 @@ class WriterConnection(sqlite3.Connection):
 
         Same rows, same errors, same `rowcount`, fewer GIL hand-offs (see `inserts`).
         """
-        plan = insert_plan(sql) if type(sql) is str else None
-        if plan is None:
+        plan = insert_plan(sql) if type(sql) is str and self.in_transaction else None
+        if plan is None:  # in autocommit each row commits alone: executemany keeps that
             return super().executemany(sql, parameters)
         return executemany_in_chunks(self, plan, sql, parameters, super().executemany)
 
