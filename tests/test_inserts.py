@@ -98,10 +98,14 @@ def _outcome(conn, sql, params):
         result = ("ok", cur.rowcount, cur.lastrowid)
     except sqlite3.Error as exc:
         result = (type(exc).__name__, str(exc))
-    return result, conn.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall()
+    tables = ("SELECT rowid, * FROM t ORDER BY rowid", "SELECT rowid, * FROM u ORDER BY rowid")
+    return result, [conn.execute(q).fetchall() for q in tables]
 
 
-SCHEMA = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT CHECK (v != 'bad'), x REAL);"
+SCHEMA = (
+    "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT CHECK (v != 'bad'), x REAL);"
+    "CREATE TABLE u (k INTEGER NOT NULL ON CONFLICT FAIL);"
+)
 
 
 @pytest.mark.parametrize(
@@ -123,6 +127,11 @@ SCHEMA = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT CHECK (v != 'bad'), x RE
             "ON CONFLICT(k) DO UPDATE SET v = v || excluded.v",
             [(i % 300, str(i), 0) for i in range(900)],
         ),
+        (
+            "INSERT OR FAIL INTO t (k, v, x) VALUES (?, ?, ?)",
+            [(i, "bad" if i == 600 else "", 0) for i in range(900)],
+        ),
+        ("INSERT INTO u (k) VALUES (?)", [(None if i == 600 else i,) for i in range(900)]),
         ("INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(1, "a", 0), (2, "b"), (3, "c", 0)]),
         (
             "INSERT INTO t (k, v, x) VALUES (?, ?, ?)",
@@ -138,6 +147,8 @@ SCHEMA = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT CHECK (v != 'bad'), x RE
         "duplicate-key",
         "or-ignore",
         "upsert",
+        "or-fail",
+        "table-fail",
         "short-row",
         "bad-type",
         "dict-row",
@@ -172,7 +183,8 @@ def test_a_plain_insert_takes_many_rows_per_statement(tmp_path):
         "INSERT INTO t (k, v, x) VALUES (?, ?, ?)", [(i, "", 0) for i in range(300)]
     )
     assert isinstance(cur, ManyRowsCursor) and cur.rowcount == 300
-    assert len(statements) == 4  # 256, 32, 8 and 4 rows
+    inserts = [sql.count("), (") + 1 for sql in statements if sql.startswith("INSERT")]
+    assert inserts == [256, 32, 8, 4]
     writer.close()
     plain.close()
 

@@ -141,8 +141,9 @@ def executemany_in_chunks(
     """`conn.executemany(sql, parameters)` for an `insert_plan`, many rows per statement.
 
     A chunk that is not all tuples or lists of the right length, or whose statement
-    fails, runs again through `executemany` itself (SQLite undid the failed statement),
-    so rows before a failing one land and the error is the one `executemany` raises.
+    fails, runs through `executemany` itself (a failed statement is first rolled back to
+    a savepoint taken before it), so the rows before a failing one land and the error is
+    the one `executemany` raises.
     """
     head, tail, width = plan
     per = rows_per_statement(conn, width)
@@ -161,15 +162,24 @@ def executemany_in_chunks(
             stmt = statements.get(size)
             if stmt is None:
                 stmt = statements[size] = head + ", ".join([group] * size) + tail
+            conn.execute(_SAVEPOINT)
             try:
                 cursor.execute(stmt, list(chain.from_iterable(part)))
-            except Exception:  # binding, a constraint, an adapter: the statement did nothing
+            except Exception:  # binding, a constraint, an adapter
                 if not conn.in_transaction:
                     raise  # SQLite rolled back the whole transaction: nothing to re-run into
+                conn.execute(_ROLLBACK)  # ON CONFLICT FAIL keeps the statement's earlier rows
+                conn.execute(_RELEASE)
                 cursor.changed += executemany(sql, part).rowcount
                 continue
+            conn.execute(_RELEASE)
             cursor.changed += _ROWCOUNT.__get__(cursor)
     return cursor
+
+
+_SAVEPOINT = "SAVEPOINT pipeloom_rows -- pipeloom writer"
+_ROLLBACK = "ROLLBACK TO pipeloom_rows -- pipeloom writer"
+_RELEASE = "RELEASE pipeloom_rows -- pipeloom writer"
 
 
 _SEQUENCES = {tuple, list}
