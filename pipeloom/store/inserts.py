@@ -74,11 +74,15 @@ def insert_flat(
 
 def insert_columns(conn: sqlite3.Connection, head: str, tail: str, columns: Sequence[list]) -> None:
     """Insert rows given column by column (equal lengths), many rows per statement."""
-    width = len(columns)
-    flat: list = [None] * (len(columns[0]) * width)
-    for i, column in enumerate(columns):
-        flat[i::width] = column  # interleaved at C speed: row after row
-    insert_flat(conn, head, tail, width, flat, rows_per_statement(conn, width))
+    width, n = len(columns), len(columns[0])
+    per = rows_per_statement(conn, width)
+    block = per * 64  # rows interleaved at a time: a big message is never copied whole
+    for start in range(0, n, block):
+        end = min(n, start + block)
+        flat: list = [None] * ((end - start) * width)
+        for i, column in enumerate(columns):
+            flat[i::width] = column[start:end]  # interleaved at C speed: row after row
+        insert_flat(conn, head, tail, width, flat, per)
 
 
 # --- executemany of a plain INSERT, many rows per statement ------------------------------------
