@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from benchmarks.rowsload import rows_vs_executemany
 from benchmarks.run import main
 
 
@@ -42,3 +43,10 @@ def test_tiny_tasks_on_processes_reports_both_executors():
         figures = res[executor]
         assert figures["rate"] == 300 / figures["seconds"] and figures["parent_cpu_s"] > 0
     assert res["rate"] == res["processes"]["rate"]
+
+
+def test_rowsload_returns_every_figure():
+    res = rows_vs_executemany(n_msgs=4, rows_per=50, repeat=1)
+    keys = {"rows_rate", "executemany_rate", "ratio", "map_rate", "handler_rate", "map_ratio"}
+    assert keys <= set(res)
+    assert all(res[k] > 0 for k in keys)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from .inserts import executemany_in_chunks, insert_plan
 from .lock import is_busy
 
 __all__ = [
@@ -57,6 +59,16 @@ class WriterConnection(sqlite3.Connection):
             self.refused = f"{arg1} {arg2 or ''}".strip()
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_OK
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        """sqlite3's `executemany`, but a plain `INSERT ... VALUES (?, ...)` many rows a statement.
+
+        Same rows, same errors, same `rowcount`, fewer GIL hand-offs (see `inserts`).
+        """
+        plan = insert_plan(sql) if type(sql) is str and self.in_transaction else None
+        if plan is None:  # in autocommit each row commits alone: executemany keeps that
+            return super().executemany(sql, parameters)
+        return executemany_in_chunks(self, plan, sql, parameters, super().executemany)
 
     def commit(self) -> None:
         """Commit now, or at the end of the current batch when called from user code."""

@@ -9,10 +9,12 @@ definition, indexes and triggers) when the run ended well, and drops the stage i
 from __future__ import annotations
 
 import sqlite3
+from itertools import chain
 
 from ..errors import ConfigError
 from ..rows import Rows
 from .connection import quote_identifier
+from .inserts import insert_columns, insert_flat, rows_per_statement
 from .tables import OWN_TABLES
 
 __all__ = ["STAGE_PREFIX", "RowsLoader", "check_target_table"]
@@ -59,7 +61,7 @@ class RowsLoader:
             self._ensure_table(conn, table, msg)
             if msg.key and msg.mode != "append":
                 self._ensure_key(conn, table, msg.key)
-            conn.executemany(_insert_sql(table, msg), msg.iter_rows())
+            _insert(conn, table, msg)
         except BaseException:
             self._forget(table, msg.table if new_stage else None)
             raise
@@ -171,15 +173,26 @@ def _create_sql(table: str, msg: Rows) -> str:
     return f"CREATE TABLE {quote_identifier(table)} ({', '.join(cols)})"
 
 
-def _insert_sql(table: str, msg: Rows) -> str:
+def _insert(conn: sqlite3.Connection, table: str, msg: Rows) -> None:
+    """The message's rows, many per statement (see `inserts`)."""
+    head, tail = _insert_sql(table, msg)
+    if msg.by_column is not None:
+        insert_columns(conn, head, tail, msg.by_column)
+        return
+    width = len(msg.columns)
+    flat = list(chain.from_iterable(msg.rows))
+    insert_flat(conn, head, tail, width, flat, rows_per_statement(conn, width))
+
+
+def _insert_sql(table: str, msg: Rows) -> tuple[str, str]:
+    """The INSERT statement up to `VALUES `, and what follows the rows (ON CONFLICT)."""
     cols = ", ".join(quote_identifier(c) for c in msg.columns)
-    marks = ", ".join("?" * len(msg.columns))
-    sql = f"INSERT INTO {quote_identifier(table)} ({cols}) VALUES ({marks})"
+    head = f"INSERT INTO {quote_identifier(table)} ({cols}) VALUES "
     if not msg.key or msg.mode == "append":
-        return sql
+        return head, ""
     conflict = ", ".join(quote_identifier(k) for k in msg.key)
     updates = [c for c in msg.columns if c not in msg.key]
     if not updates:
-        return f"{sql} ON CONFLICT({conflict}) DO NOTHING"
+        return head, f" ON CONFLICT({conflict}) DO NOTHING"
     sets = ", ".join(f"{quote_identifier(c)}=excluded.{quote_identifier(c)}" for c in updates)
-    return f"{sql} ON CONFLICT({conflict}) DO UPDATE SET {sets}"
+    return head, f" ON CONFLICT({conflict}) DO UPDATE SET {sets}"

@@ -110,16 +110,17 @@ _STR_INT_NONE = {str, int, _NONE}
 
 def _objects(values: np.ndarray) -> tuple[list, set[type] | None]:
     """An object column: plain str/int/float/missing fast, anything else value by value."""
-    types = set(map(type, values))
+    items = values.tolist()  # the same objects; a list is quicker to scan than the array
+    types = set(map(type, items))
     if types <= _SIMPLE and (
-        int not in types or all(INT64_MIN <= v <= INT64_MAX for v in values if type(v) is int)
+        int not in types or all(INT64_MIN <= v <= INT64_MAX for v in items if type(v) is int)
     ):
         if types <= _STR_INT_NONE:
             types.discard(_NONE)
-            return values.tolist(), types
+            return items, types
         return masked(values, pd.isna(values)), None
     out = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(items):
         try:
             out.append(sql_value(value))
         except UnsupportedValue as exc:
