@@ -53,6 +53,7 @@ class TaskFeed:
         self._skipped_ids = skipped
         self.collection = is_collection(tasks)
         """A collection's tasks never taken are recorded `cancelled` when a run is cancelled."""
+        self._total = len(tasks) if self.collection else None  # type: ignore[arg-type]
         self.exhausted = False
         self.error: BaseException | None = None
         """Why the feed stopped early: re-raised by `run_pipeline` once the run is closed."""
@@ -89,6 +90,12 @@ class TaskFeed:
         while self.collection and (items := self.take(SKIPPED_CHUNK)):
             rest += items
         return rest
+
+    def left(self) -> int | None:
+        """Tasks not taken yet: known for a collection, None for an iterator."""
+        if self._total is None:
+            return None
+        return 0 if self.exhausted else self._total - len(self.seen)
 
     def _pull(self) -> Item | None:
         """The next task as an item; None (and `exhausted`) at the end or on an error."""

@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import pytest
+
 from pipeloom import RetryAfter, TaskDef, run_pipeline
 from pipeloom.execution.chunks import ChunkSizer
 
@@ -28,6 +30,10 @@ STARTS_SCHEMA = "CREATE TABLE IF NOT EXISTS starts(task_id INTEGER, at REAL)"
 
 def record_start(conn, msg: MsgStart) -> None:
     conn.execute("INSERT INTO starts VALUES (?, ?)", (msg.task_id, msg.at))
+
+
+def nothing(task, q):
+    """A tiny task."""
 
 
 def tasks(n: int) -> list[TaskDef]:
@@ -72,6 +78,37 @@ def test_the_chunk_size_grows_while_calls_are_short_and_drops_after_a_long_one()
     sizer.record(1, 0.05)  # one slow task in a short call is not a trend
     assert sizer.size == 100
     assert sizer.take(left=80, calls=8) == 10 and sizer.take(left=0, calls=8) == 1
+    assert sizer.take(left=None, calls=8) == 100  # from an iterator: no fair share yet
+
+
+def test_a_list_feed_knows_what_is_left_and_a_generator_does_not():
+    """The chunk's fair share counts the tasks not yet read, not only those read ahead."""
+    from pipeloom.execution.queue import MessageQueue
+    from pipeloom.feed import TaskFeed
+
+    feed = TaskFeed(tasks(1000), MessageQueue(), set())
+    feed.take(64)
+    assert feed.left() == 936
+    generated = TaskFeed(iter(tasks(1000)), MessageQueue(), set())
+    generated.take(64)
+    assert generated.left() is None
+
+
+@pytest.mark.parametrize("source", [list, iter])
+def test_tiny_tasks_end_without_waiting_for_messages_already_heard(db_path, caplog, source):
+    """A task can end in its process before the call that sent it returns: none is lost."""
+    started = time.monotonic()
+    summary = run_pipeline(
+        db_path,
+        source(tasks(20_000)),
+        workers=2,
+        worker_fn=nothing,
+        executor="processes",
+        progress=False,
+    )
+    assert summary.counts == {"done": 20_000}
+    assert "ended without their last message" not in caplog.text
+    assert time.monotonic() - started < 20  # the wait for unheard tasks is 30 s
 
 
 def test_many_tiny_tasks_are_each_recorded_done_once(db_path):

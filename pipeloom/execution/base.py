@@ -33,6 +33,10 @@ class ItemFeed:
         """Nothing: tasks never taken are not recorded."""
         return []
 
+    def left(self) -> int | None:
+        """Unknown: the items may be an iterator."""
+        return None
+
 
 class Runner:
     """Base of the thread, coroutine and pool runners.
@@ -63,7 +67,7 @@ class Runner:
         self.workers = workers
         self.policy = policy
         self.feed = items if hasattr(items, "take") else ItemFeed(items)
-        """Where tasks come from: `take(n)`, `rest()`, `error`."""
+        """Where tasks come from: `take(n)`, `rest()`, `left()`, `error`."""
         self._todo: collections.deque[Item] = collections.deque()
         self._take_lock = threading.Lock()
         self.in_flight: dict[Any, Item] = {}

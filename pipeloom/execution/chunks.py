@@ -35,10 +35,13 @@ class ChunkSizer:
         else:  # a short call: grow, at most doubling (one slow task is not a trend)
             self.size = min(self.most, max(self.size, min(2 * max(tasks, self.size), ideal)))
 
-    def take(self, left: int, calls: int) -> int:
+    def take(self, left: int | None, calls: int) -> int:
         """Tasks for the next call, `left` tasks still to send over `calls` calls at a time.
 
         Never more than a fair share of what is left, so the last calls keep every
-        process busy instead of one running a long tail.
+        process busy instead of one running a long tail. `left` None: not known yet (tasks
+        from an iterator), so no share is taken.
         """
+        if left is None:
+            return self.size
         return max(1, min(self.size, left // max(1, calls)))

@@ -221,13 +221,16 @@ class PoolRunner(Runner):
 
     def _take(self) -> list[Item]:
         """The next chunk of tasks not started (empty when none is left, or cancelled)."""
-        size = self._sizer.take(len(self._todo), self._window)
+        left = self.feed.left()  # None: an iterator, its length unknown until its end
+        size = self._sizer.take(None if left is None else left + len(self._todo), self._window)
         chunk = []
         while len(chunk) < size and (item := self._next()) is not None:
             chunk.append(item)
         return chunk
 
     def _submit(self, chunk: list[Item], careful: bool = False) -> None:
+        for item in chunk:  # before the call: its tasks may end before submit returns
+            self.in_flight[item[1]] = item
         try:
             fut = self.backend.submit(
                 run_chunk, self._payload, chunk, self._return_path, self.policy, careful
@@ -236,8 +239,6 @@ class PoolRunner(Runner):
             for item in chunk:
                 self._put_closed(item, exc)
             return
-        for item in chunk:
-            self.in_flight[item[1]] = item
         self._pending[fut] = chunk
         fut.add_done_callback(self._done.put)
 
