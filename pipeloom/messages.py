@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .slots_init import direct_init
+
 __all__ = [
     "SENTINEL",
     "Msg",
@@ -36,6 +38,7 @@ class TaskDef:
         return (TaskDef, (self.task_id, self.name, self.steps, self.params))
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class MsgTaskStarted:
     """The worker began a task."""
@@ -48,6 +51,7 @@ class MsgTaskStarted:
     """ISO-8601 timestamp."""
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class MsgTaskProgress:
     """The worker finished `step` of `total` steps."""
@@ -62,6 +66,7 @@ class MsgTaskProgress:
     """A short status line."""
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class MsgTaskFinished:
     """The worker ended a task with a status: `done`, `error` or `cancelled`."""

@@ -111,10 +111,22 @@ class MessageQueue(Throttled):
 
         As with `queue.Queue.put`: `block=False` raises `queue.Full` at once, and `timeout`
         bounds the wait. A progress message kept in its task's slot never waits.
+
+        Each slot is taken with `dict.pop`, atomic under the GIL: a superseded message is
+        counted by whoever took the slot, never twice, and never lost to a racing writer.
         """
-        if type(msg) is MsgTaskProgress:
-            if self._hold(msg):
-                return
+        if type(msg) is MsgTaskProgress:  # inlined: this runs for every progress message
+            latest = self._latest
+            try:
+                old = latest.pop(msg.task_id, None)
+                if old is not None:
+                    latest[msg.task_id] = (msg, old[1] + 1)
+                    return
+                if self._q.qsize():  # the writer is busy: hold it, superseding none yet
+                    latest[msg.task_id] = (msg, 0)
+                    return
+            except TypeError:  # an unhashable id: queued, for the writer to report
+                pass
         elif self._latest:
             self._release(getattr(msg, "task_id", None))
         if self._q.qsize() >= self.maxsize:
@@ -122,23 +134,6 @@ class MessageQueue(Throttled):
                 raise queue.Full
             self._wait_for_room(timeout)
         self._q.put(msg)
-
-    def _hold(self, msg: MsgTaskProgress) -> bool:
-        """Keep `msg` as its task's latest progress if the writer is busy; False to queue it.
-
-        Each slot is taken with `dict.pop`, atomic under the GIL: a superseded message is
-        counted by whoever took it, never twice, and never lost to a racing writer.
-        """
-        latest = self._latest
-        key = msg.task_id
-        try:
-            if not self._q.qsize() and key not in latest:
-                return False  # the writer is idle: it may as well have this one now
-            old = latest.pop(key, None)
-            latest[key] = (msg, 0 if old is None else old[1] + 1)
-        except TypeError:  # an unhashable id: queued, for the writer to report
-            return False
-        return True
 
     def _release(self, key: Any) -> None:
         """Queue the task's held progress ahead of its next message."""
