@@ -17,10 +17,10 @@ def utc_now() -> str:
     several times cheaper than `datetime`; it is safe across threads (one tuple swap).
     """
     global _second
-    ns = time.time_ns()
-    sec, micro = divmod(ns // 1000, 1_000_000)
+    micros = time.time_ns() // 1000
+    sec = micros // 1_000_000
     cached = _second
     if cached[0] != sec:
-        prefix = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        prefix = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         cached = _second = (sec, prefix)
-    return f"{cached[1]}.{micro:06d}+00:00"
+    return cached[1] + str(micros % 1_000_000 + 1_000_000)[1:] + "+00:00"  # zero-padded
