@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,12 @@ def speedup(tmp: Path, n_tasks: int, workers: int = 2) -> dict:
 
 
 def overhead(tmp: Path, n_tasks: int, workers: int = 2) -> dict:
-    """G: seconds per empty task for each executor (warm pools; Dask: a local cluster)."""
+    """G: seconds per empty task for each executor (warm pools, median of 3; Dask: one run)."""
     out = {}
     for name in ("threads", "processes"):
         _timed(tmp / f"g-warm-{name}.db", workers, nothing, name, workers)
-        out[name] = _timed(tmp / f"g-{name}.db", n_tasks, nothing, name, workers) / n_tasks
+        runs = [_timed(tmp / f"g-{name}-{i}.db", n_tasks, nothing, name, workers) for i in range(3)]
+        out[name] = statistics.median(runs) / n_tasks
     out["dask"] = _dask_overhead(tmp, n_tasks, workers)
     return {"tasks": n_tasks, "workers": workers, "per_task_s": out}
 

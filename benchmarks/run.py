@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
         c_proc = processes.tiny_tasks_processes(100_000 // f, WORKERS, rounds=repeat)
         d_tasks = memory.tasks_memory(1_000_000 // f)
         d_msgs = scenario_d(tmp, 1_000_000 // f)
-        e = kernel.widget_cost_in_kernel(runs=repeat, tasks=5000 // f)
+        e = kernel.widget_cost_in_kernel(runs=7 if repeat > 1 else 1, tasks=20_000 // f)
         rows = rowsload.rows_vs_executemany(1000 // f, 1000, repeat=repeat)
         side = peers.compare(tmp, 1000 // f, 1000, repeat=1 if args.quick else 3)
         f_ = speedup(tmp, 24 // min(f, 8))
@@ -276,6 +276,19 @@ def _met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def _e_met(*runs: dict) -> str:
+    """On/off medians when they show it; else whether the display's own CPU is under 3%.
+
+    On this machine on/off medians of sub-second runs move by several percent either way:
+    the display's own CPU time (its calls, timed on the threads that make them) is what
+    it resolves.
+    """
+    if max(r["cost"] for r in runs) < 0.03:
+        return "yes"
+    own = max(r["display_share"] for r in runs) < 0.03
+    return f"{'yes' if own else '**no**'} by own CPU; on/off **not resolved**"
+
+
 def write(res: dict, out: Path) -> None:
     """results.json, and results.md: the targets table, the peers, how cost grows."""
     out.mkdir(parents=True, exist_ok=True)
@@ -327,10 +340,11 @@ def _target_lines(res: dict) -> list[str]:
         f"| | < 200 MB | {_met(max(dt['list_added_mb'], dt['generator_peak_rss_mb']) < 200)} |",
         f"| D-msgs | peak RSS, {dm['messages']:,} x 2 KB domain messages | "
         f"{dm['peak_rss_mb']:.0f} MB | | | < 200 MB | {_met(dm['peak_rss_mb'] < 200)} |",
-        f"| E | widget display's cost in a real kernel: run_pipeline / Loom.run | "
-        f"{e['cost']:.1%} / {e_loom['cost']:.1%} | {e['iopub_messages_on']:.0f} IOPub msgs, "
-        f"{e['redraws_per_s']:.1f} redraws/s | | < 3% | "
-        f"{_met(max(e['cost'], e_loom['cost']) < 0.03)} |",
+        f"| E | widget display's cost in a real kernel, {res['E']['tasks']:,} tasks: on/off "
+        f"medians, run_pipeline / Loom.run | {e['cost']:.1%} / {e_loom['cost']:.1%} | the "
+        f"display's own CPU {e['display_share']:.1%} / {e_loom['display_share']:.1%}; "
+        f"{e['iopub_messages_on']:.0f} IOPub msgs, {e['redraws_per_s']:.1f} redraws/s | | < 3% | "
+        f"{_e_met(e, e_loom)} |",
     ]
 
 
