@@ -12,6 +12,7 @@ import pandas as pd
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import NoSuchTable
 from pipeloom.execution.retry import RetryOn
+from pipeloom.feed import is_collection
 from pipeloom.progress.display import choose_display
 from pipeloom.rows import check_rows_options
 from pipeloom.store.connection import quote_identifier
@@ -148,7 +149,8 @@ class Loom:
         show = getattr(display, "show", None)
         if show is not None:
             show()  # here, so the widget lands in this cell's output, not a later one's
-        tasks = list(tasks)
+        if is_collection(tasks):
+            tasks = list(tasks)  # as they are now: a later change to the caller's list is not seen
         return RunHandle(
             lambda: self._run(tasks, worker, cancel_event=cancel, progress=display, **kw),
             cancel,

@@ -141,6 +141,29 @@ def test_start_returns_at_once_and_can_be_queried_and_cancelled(loom):
     assert result.counts["cancelled"] >= 20
 
 
+def test_start_reads_a_generator_as_tasks_start_not_up_front(loom):
+    gate, read = threading.Event(), []
+
+    def tasks():
+        for i in range(10_000):
+            read.append(i)
+            yield TaskDef(i, f"t{i}")
+
+    def worker(task, q):
+        gate.wait(10)
+
+    handle = loom.start(tasks(), worker)
+    deadline = time.monotonic() + 5
+    while not read and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    ahead = len(read)
+    gate.set()
+    result = handle.result(timeout=60)
+    assert 0 < ahead <= 3 * 64 + 64  # a chunk per worker and one more, not 10,000
+    assert result.status == "done" and result.counts["done"] == 10_000
+
+
 def test_await_a_handle(loom):
     async def main():
         handle = loom.start([TaskDef(i, f"t{i}") for i in range(4)], lambda t, q: None)
