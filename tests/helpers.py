@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,3 +69,13 @@ def run_cell(name: str, module: str = "fake_notebook") -> type:
         mod = sys.modules[module] = types.ModuleType(module)
     exec(CELL.format(name=name), mod.__dict__)
     return getattr(mod, name)
+
+
+def wait_for(cond: Callable[[], bool], timeout: float) -> bool:
+    """Poll `cond` every 50 ms until it is true (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False

@@ -17,7 +17,7 @@ import pytest
 from pipeloom import ConfigError, MsgTaskProgress, PicklingFailed, TaskDef, run_pipeline
 from pipeloom_nb import Loom
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, wait_for
 
 HERE = os.getpid()
 
@@ -135,7 +135,7 @@ def _cancel_when_two_run(db_path, worker, n: int, **options):
     t = threading.Thread(target=run)
     t.start()
     try:
-        assert _wait_for(lambda: _running_at_half(db_path) == 2, 30)
+        assert wait_for(lambda: _running_at_half(db_path) == 2, 30)
     finally:
         cancel.set()
         t.join(30)
@@ -153,15 +153,6 @@ def _running_at_half(db_path) -> int:
     except Exception:
         return 0
     return got[0][0]
-
-
-def _wait_for(cond, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_worker_that_cannot_be_pickled_fails_before_any_work(db_path):
@@ -270,7 +261,7 @@ def test_ctrl_c_cancels_a_process_run_and_leaves_no_process_behind(db_path, tmp_
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
     counts = dict(rows(db_path, "SELECT status, count(*) FROM task_runs GROUP BY status"))
     assert counts.get("cancelled", 0) >= 150 and not {"running", "queued"} & set(counts)
-    assert _wait_for(lambda: not psutil.pid_exists(worker_pid), 30)
+    assert wait_for(lambda: not psutil.pid_exists(worker_pid), 30)
 
 
 def test_loom_runs_and_maps_on_processes(tmp_path):
@@ -349,7 +340,7 @@ def test_a_dask_run_is_cancelled_in_order(db_path, dask_client):
     t = threading.Thread(target=run)
     t.start()
     try:
-        assert _wait_for(lambda: _count(db_path, "running") == 2, 30)
+        assert wait_for(lambda: _count(db_path, "running") == 2, 30)
     finally:
         cancel.set()
         t.join(30)

@@ -14,7 +14,7 @@ import pytest
 from pipeloom import RetryAfter, TaskDef, run_pipeline
 from pipeloom.execution.chunks import ChunkSizer
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, wait_for
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def test_stop_mid_run_leaves_every_task_done_or_cancelled(db_path):
     t = threading.Thread(target=go)
     t.start()
     try:
-        assert _wait_for(lambda: _count_done(db_path) >= 1000, 60)
+        assert wait_for(lambda: _count_done(db_path) >= 1000, 60)
     finally:
         cancel.set()
         t.join(60)
@@ -232,12 +232,3 @@ def _count_done(db_path) -> int:
         return rows(db_path, "SELECT count(*) FROM task_runs WHERE status='done'")[0][0]
     except Exception:
         return 0
-
-
-def _wait_for(cond, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False

@@ -205,3 +205,16 @@ def test_a_slow_handler_does_not_freeze_the_display(db_path):
     assert waited < 0.5
     assert snap.counts["running"] == 1
     assert w.error is None
+
+
+def test_progress_after_a_tasks_end_leaves_its_record_as_it_ended(db_path):
+    run_writer(
+        db_path,
+        [
+            MsgTaskStarted(7, "seven", "t0"),
+            MsgTaskFinished(7, "done", "t1", message="ok"),
+            MsgTaskProgress(7, 1, 2, "late"),
+        ],
+    )
+    got = rows(db_path, "SELECT status, progress, message FROM task_runs")
+    assert got == [("done", 1.0, "ok")]
