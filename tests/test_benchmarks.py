@@ -22,6 +22,7 @@ def test_bench_quick_writes_the_table(tmp_path):
     }
     assert len(res["peers"]) == 6 and all(r["rate"] > 0 for r in res["peers"].values())
     assert res["A"]["messages"] > 0 and res["A"]["ratio"] > 0 and res["B"]["rows"] > 0
+    assert res["A"]["workers_alone"] > 0 and res["A"]["workers_alone_ratio"] > 0
     assert json.loads((tmp_path / "results.json").read_text())["C"]["tasks"] == 2000
     assert res["C_proc"]["rate"] > 0 and res["D_tasks"]["generator_peak_rss_mb"] > 0
     assert res["E"]["pipeline"]["done_on"] == res["E"]["tasks"]
@@ -47,6 +48,14 @@ def test_tiny_tasks_on_processes_reports_both_executors():
 
 def test_rowsload_returns_every_figure():
     res = rows_vs_executemany(n_msgs=4, rows_per=50, repeat=1)
-    keys = {"rows_rate", "executemany_rate", "ratio", "map_rate", "handler_rate", "map_ratio"}
+    keys = {
+        "rows_rate",
+        "executemany_rate",
+        "ratio",
+        "map_rate",
+        "handler_rate",
+        "map_ratio",
+        "function_rate",
+    }
     assert keys <= set(res)
     assert all(res[k] > 0 for k in keys)

@@ -26,3 +26,27 @@ def test_every_task_row_lands_and_a_second_write_updates_it(tmp_path, n):
         for i in range(n)
     ]
     assert sorted(got) == expected
+
+
+def test_a_file_with_the_old_status_index_loses_it_and_resume_still_skips_done_tasks(tmp_path):
+    from pipeloom import TaskDef, run_pipeline
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    init_schema(conn)
+    conn.execute("CREATE INDEX idx_task_runs_status ON task_runs(status)")  # as older files have
+    conn.close()
+    tasks = [TaskDef(i, f"t{i}") for i in range(5)]
+    first = run_pipeline(db, tasks[:3], workers=2, worker_fn=lambda t, q: None, progress=False)
+    again = run_pipeline(
+        db, tasks, workers=2, worker_fn=lambda t, q: None, progress=False, resume=True
+    )
+    indexes = {
+        name
+        for (name,) in sqlite3.connect(db).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'task_runs' "
+            "AND sql IS NOT NULL"
+        )
+    }
+    assert indexes == {"idx_task_runs_id"}
+    assert (first.counts["done"], again.counts["skipped"], again.counts["done"]) == (3, 3, 2)
