@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Sized
+from operator import itemgetter
 from typing import Any
 
 from .checks import task_key
@@ -23,6 +24,9 @@ from .execution.attempt import Item
 from .store.text import check_task
 
 __all__ = ["SKIPPED_CHUNK", "TaskFeed", "is_collection"]
+
+_ID_AND_NAME = itemgetter(1, 2)
+"""An item's (task_id, name)."""
 
 SKIPPED_CHUNK = 1000
 """At most this many skipped tasks (`resume=True`) in one `TasksQueued`."""
@@ -78,7 +82,7 @@ class TaskFeed:
                 else:
                     items.append(item)
             if items or skipped or self.exhausted:
-                tasks = tuple((task_id, name) for _, task_id, name in items)
+                tasks = tuple(map(_ID_AND_NAME, items))
                 self._q.put(TasksQueued(tasks, tuple(skipped), self.exhausted))
             if self.error is not None:
                 self._q.put(SourceFailed(_describe(self.error), _traceback(self.error)))

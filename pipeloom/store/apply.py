@@ -81,7 +81,10 @@ class MessageApplier:
         for item in items:
             fn = builtin.get(type(item))
             if fn is not None:
-                self._apply_builtin(fn, item)
+                try:
+                    fn(item)
+                except Exception as exc:  # a malformed message, as from a bug: its task fails
+                    self.failed(item, exc)
             elif item is WRITER_STOP:
                 stops += 1
             elif item is SENTINEL:
@@ -101,12 +104,6 @@ class MessageApplier:
         """Progress messages superseded in the queue since the last call (counted, not applied)."""
         n, self._superseded = self._superseded, 0
         return n
-
-    def _apply_builtin(self, fn: Callable[[Any], None], item: Any) -> None:
-        try:
-            fn(item)
-        except Exception as exc:  # a malformed message, as from a bug: its task fails
-            self.failed(item, exc)
 
     def _apply_domain(self, item: Any) -> None:
         if self.give_up_at is not None and time.monotonic() >= self.give_up_at:

@@ -173,6 +173,13 @@ class TaskBook:
 
     def find(self, task_id: Any, name: str | None, what: str) -> TaskState | None:
         """`state()`; None for a closed task, or after a run-level error (once per unknown id)."""
+        try:
+            st = self.tasks.get(task_id)  # a task in hand: nearly every message
+        except TypeError:
+            st = None
+        if st is not None:
+            self._dirty[task_id] = st
+            return st
         if self.is_closed(task_id):
             return None
         try:
