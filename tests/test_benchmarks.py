@@ -22,7 +22,7 @@ def test_bench_quick_writes_the_table(tmp_path):
     }
     assert len(res["peers"]) == 6 and all(r["rate"] > 0 for r in res["peers"].values())
     assert res["A"]["messages"] > 0 and res["A"]["ratio"] > 0 and res["B"]["rows"] > 0
-    assert res["A"]["workers_alone"] > 0 and res["A"]["workers_alone_ratio"] > 0
+    assert res["A"]["workers_alone"] > 0 and res["A"]["no_task_rows_ratio"] > 0
     assert json.loads((tmp_path / "results.json").read_text())["C"]["tasks"] == 2000
     assert res["C_proc"]["rate"] > 0 and res["D_tasks"]["generator_peak_rss_mb"] > 0
     assert res["E"]["pipeline"]["done_on"] == res["E"]["tasks"]
