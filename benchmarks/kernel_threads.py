@@ -39,12 +39,16 @@ def thread_cpu() -> dict[int, tuple[str, float]]:
 def kernel_threads_cpu(
     before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
 ) -> dict[str, float]:
-    """CPU seconds each group of the kernel's own threads spent between two readings."""
+    """CPU seconds each group of the kernel's own threads spent between two readings.
+
+    The kernel's threads are those alive at both: a thread born meanwhile is the run's,
+    though it may have left `threading`'s list (and lost its name) before the second.
+    """
     out = dict.fromkeys(GROUPS, 0.0)
     for tid, (name, cpu) in after.items():
-        group = _group(name)
+        group = _group(name) if tid in before else None
         if group is not None:
-            out[group] += cpu - before.get(tid, (name, 0.0))[1]
+            out[group] += cpu - before[tid][1]
     return out
 
 
