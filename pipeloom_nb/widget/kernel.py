@@ -61,7 +61,7 @@ class _ShellInbox:
             left = deadline - time.monotonic()
             if left > 0 and until is None:
                 socket.poll(max(1, int(left * 1000)))
-            elif left > 0 and not until.is_set():
+            elif left > 0 and until is not None and not until.is_set():
                 until.wait(min(left, SLICE))
             while socket.get(self._events) & self._readable:
                 self._handle(socket.recv_multipart(copy=False))
