@@ -5,7 +5,9 @@ finished; 4 thread workers; a fresh SQLite file per run) with the ipywidgets dis
 without it, alternating (on, off, off, on, ...), through `run_pipeline` and through
 `Loom.run`. Times are taken inside the kernel around the run, so start-up is not counted;
 the client counts the IOPub messages (and their bytes) each run sends, as a front end
-receives them. Figures are medians.
+receives them. Figures are medians. The CPU of the kernel's own threads (its main thread,
+IOPub, libzmq) is read before and after each run, so the display's whole cost is measured
+apart from the run's threads, whose CPU varies more from run to run than that cost.
 
     PYTHONPATH=. python -m benchmarks.kernel [--runs 5] [--tasks 5000] [--k 20]
 """
@@ -22,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.kernel_threads import GROUPS
+
 __all__ = ["widget_cost_in_kernel"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +35,7 @@ SETUP = """
 import json, time
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted, TaskDef, run_pipeline
 from pipeloom_nb import Loom, WidgetDisplay
+from benchmarks.kernel_threads import kernel_threads_cpu, thread_cpu
 K = {k}
 TASKS = [TaskDef(i, f"t{{i}}") for i in range({tasks})]
 def worker(task, q):
@@ -45,10 +50,14 @@ def timed(name):
             return getattr(WidgetDisplay, name)(self, *args, **kwargs)
         finally:
             self.cpu += time.thread_time() - c0
+            if name == "update":  # the ticker's thread; the other calls are the cell's
+                self.update_cpu += time.thread_time() - c0
     return call
 Timed = type("Timed", (WidgetDisplay,), dict(
-    cpu=0.0, **{{n: timed(n) for n in ("__init__", "start", "update", "wait", "finish")}}))
+    cpu=0.0, update_cpu=0.0,
+    **{{n: timed(n) for n in ("__init__", "start", "update", "wait", "finish")}}))
 def bench(api, on, path):
+    before = thread_cpu()
     t0, c0 = time.perf_counter(), time.process_time()
     display = Timed() if on else False  # what progress="auto" builds, timed too
     if api == "loom":
@@ -56,9 +65,12 @@ def bench(api, on, path):
     else:
         s = run_pipeline(path, TASKS, workers={workers}, worker_fn=worker, progress=display)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return json.dumps(dict(seconds=seconds, cpu=cpu, messages=s.messages,
+    threads = kernel_threads_cpu(before, thread_cpu())
+    threads["run"] = cpu - sum(threads.values())
+    return json.dumps(dict(seconds=seconds, cpu=cpu, messages=s.messages, threads=threads,
                            done=s.counts.get("done", 0), redraws=display.redraws if on else 0,
-                           display_cpu=display.cpu if on else 0.0))
+                           display_cpu=display.cpu if on else 0.0,
+                           update_cpu=display.update_cpu if on else 0.0))
 """
 
 
@@ -73,6 +85,15 @@ def widget_cost_in_kernel(runs: int = 5, tasks: int = 5000, k: int = 20) -> dict
     the client receives them), redraws, redraws_per_s, done_on (the fewest tasks done in a
     run with the widget), display_cpu (CPU seconds in the display's own calls, on the
     threads that make them) and display_share (display_cpu / seconds).
+
+    The kernel's threads are read too (Linux): threads_on/off are the median CPU seconds of
+    each group ("main", "iopub", "zmq", "kernel": the kernel's own; "run": the run's
+    workers, writer and ticker); overhead_cpu is the display's whole CPU per run (paired:
+    what the kernel's own threads spend more with it, plus its redraws on the ticker's
+    thread), overhead_share that over the run's seconds without it, and engine_cpu_diff
+    what the run's own threads spend more with it, its redraws left out. The run's threads
+    vary by a tenth from run to run on a shared machine, so on/off wall or CPU medians of a
+    few runs cannot resolve a few percent; overhead_cpu leaves them out and can.
     """
     from jupyter_client.manager import start_new_kernel
 
@@ -111,8 +132,7 @@ def _compare(kc: Any, api: str, runs: int, tmp: Path) -> dict:
         for widget in (True, False) if i % 2 == 0 else (False, True):
             path = tmp / f"{api}-{i}-{int(widget)}.db"
             (on if widget else off).append(_one_run(kc, api, widget, path))
-    med = {key: statistics.median(r[key] for r in on) for key in on[0]}
-    base = {key: statistics.median(r[key] for r in off) for key in off[0]}
+    med, base = _medians(on), _medians(off)
     rate_on = statistics.median(_rate(r) for r in on)
     rate_off = statistics.median(_rate(r) for r in off)
     return {
@@ -133,7 +153,35 @@ def _compare(kc: Any, api: str, runs: int, tmp: Path) -> dict:
         "done_on": min(r["done"] for r in on),
         "display_cpu": med["display_cpu"],
         "display_share": statistics.median(r["display_cpu"] / r["seconds"] for r in on),
+        "threads_on": _thread_medians(on),
+        "threads_off": _thread_medians(off),
+        "overhead_cpu": statistics.median(map(_overhead, on, off)),
+        "overhead_share": statistics.median(
+            _overhead(a, b) / b["seconds"] for a, b in zip(on, off, strict=True)
+        ),
+        "engine_cpu_diff": statistics.median(map(_engine_diff, on, off)),
     }
+
+
+def _medians(runs: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0] if key != "threads"}
+
+
+def _thread_medians(runs: list[dict]) -> dict:
+    return {g: statistics.median(r["threads"][g] for r in runs) for g in runs[0]["threads"]}
+
+
+def _overhead(on: dict, off: dict) -> float:
+    """The display's whole CPU in a pair of runs: what the kernel's own threads spent more
+    with it (its calls in the cell's thread, IOPub, libzmq) and its redraws on the ticker's."""
+    kernel = sum(on["threads"][g] - off["threads"][g] for g in GROUPS)
+    return kernel + on["update_cpu"]
+
+
+def _engine_diff(on: dict, off: dict) -> float:
+    """What the run's own threads spent more with the display, its redraws left out (noise
+    around zero unless the display slows the workers or the writer)."""
+    return on["threads"]["run"] - on["update_cpu"] - off["threads"]["run"]
 
 
 def _rate(run: dict) -> float:
@@ -190,8 +238,9 @@ def _table(res: dict) -> str:
         f"{res['tasks']:,} tasks x {res['k'] + 2} messages, {res['workers']} threads, "
         f"{res['runs']} runs each, medians",
         "| api | s on / off | CPU s on / off | msgs/s on / off | cost (paired; CPU) "
-        "| display's own CPU | IOPub msgs/run (bytes) | redraws/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| display's own CPU | display's whole CPU | run threads' CPU on - off "
+        "| IOPub msgs/run (bytes) | redraws/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for api in ("pipeline", "loom"):
         r = res[api]
@@ -200,7 +249,9 @@ def _table(res: dict) -> str:
             f"{r['cpu_off']:.2f} | {r['rate_on']:,.0f} / {r['rate_off']:,.0f} | "
             f"{r['cost']:.1%} ({r['cost_paired']:.1%}; {r['cpu_cost']:.1%}) | "
             f"{r['display_cpu'] * 1e3:.1f} ms "
-            f"({r['display_share']:.1%}) | {r['iopub_messages_on']:.0f} "
+            f"({r['display_share']:.1%}) | {r['overhead_cpu'] * 1e3:.1f} ms "
+            f"({r['overhead_share']:.1%}) | {r['engine_cpu_diff'] * 1e3:+.1f} ms | "
+            f"{r['iopub_messages_on']:.0f} "
             f"({r['iopub_bytes_on']:,.0f}) | {r['redraws_per_s']:.1f} |"
         )
     return "\n".join(lines)

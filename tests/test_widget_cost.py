@@ -1,17 +1,19 @@
-"""The widget display's cost measured in a real kernel: the benchmark runs, and the comm
-traffic of a run follows its redraws, not its messages."""
+"""The widget display's cost measured in a real kernel: the benchmark runs, the comm
+traffic of a run follows its redraws, not its messages, and the kernel's threads are read."""
 
 from __future__ import annotations
 
 import pytest
 
 from benchmarks.kernel import widget_cost_in_kernel
+from benchmarks.kernel_threads import GROUPS
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(180)]
 
-OPENING = 24
-"""IOPub messages of a run besides its redraws: the cell's status and input, the widget's
-display and its 11 widgets opened, the title, the final Stop button."""
+OPENING = 13
+"""IOPub messages of a run besides its redraws: the cell's input and two statuses, the
+widget's display and its 6 widgets opened (the layouts and styles they share were opened by
+the kernel's first run), the title, the final Stop button."""
 
 
 def test_widget_runs_record_every_task_and_send_two_messages_per_redraw():
@@ -26,3 +28,6 @@ def test_widget_runs_record_every_task_and_send_two_messages_per_redraw():
         assert r["iopub_messages_off"] <= 4  # status busy, input, idle: no widget traffic
         assert 0 < r["display_cpu"] < r["seconds_on"]
         assert r["rate_on"] > 0 and r["rate_off"] > 0
+        assert set(r["threads_on"]) == set(r["threads_off"]) == {*GROUPS, "run"}
+        assert r["threads_on"]["iopub"] > r["threads_off"]["iopub"]  # the display's messages
+        assert 0 < r["overhead_cpu"] < r["seconds_on"] and r["overhead_share"] > 0

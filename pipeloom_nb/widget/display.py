@@ -19,6 +19,7 @@ from pipeloom.summary import RunSummary
 from ..results import errors_html
 from .bars import bars_html
 from .kernel import UiEvents
+from .shared import bar_layout, button_style, html_style, plain_layout, progress_style
 from .sync import set_traits
 
 __all__ = ["WidgetDisplay"]
@@ -37,12 +38,11 @@ class WidgetDisplay:
         self.max_bars = max_bars
         self._shown = False
         self._ui: UiEvents | None = None
-        # Widgets with no layout or style of their own share one of each (ipywidgets allows
-        # it): every Layout and Style is a widget of its own to open in the front end.
-        self._plain = w.Layout()
-        self.title = w.HTML(layout=self._plain)
+        # Layouts and styles never change: one of each serves every display in the kernel.
+        self._plain = plain_layout()
+        self.title = self._html()
         self.overall = w.IntProgress(
-            value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%")
+            value=0, min=0, max=1, bar_style="info", layout=bar_layout(), style=progress_style()
         )
         self.status = self._html()
         """The progress line, then the tasks in flight (one message per redraw for both)."""
@@ -52,6 +52,7 @@ class WidgetDisplay:
             button_style="warning",
             tooltip="Cancel tasks not yet started",
             layout=self._plain,
+            style=button_style(),
         )
         self.stop_button.on_click(self._on_stop)
         self.errors: w.HTML | None = None
@@ -67,7 +68,7 @@ class WidgetDisplay:
         self._errors_shown = 0
 
     def _html(self, value: str = "") -> w.HTML:
-        return w.HTML(value, layout=self._plain, style=self.title.style)
+        return w.HTML(value, layout=self._plain, style=html_style())
 
     def _on_stop(self, _button: w.Button | None = None) -> None:
         self.stop_requested = True

@@ -43,25 +43,30 @@ class _ShellInbox:
         self.reply_to = reply_to
         self.callback = stream._recv_callback
         stream.stop_on_recv()
+        import zmq  # there with ipykernel, whose socket this is
+
+        self._events, self._readable = zmq.EVENTS, zmq.POLLIN
 
     def handle_pending(self, timeout: float, until: threading.Event | None = None) -> None:
         """Handle shell messages as they come for up to `timeout` seconds, or until `until`.
 
         With `until`, the wait is on the event (the run's end is noticed at once) and the
-        socket is read every `SLICE` seconds; without it, the wait is on the socket.
+        socket is read after every `SLICE` seconds; without it, the wait is on the socket.
+        Whether a message waits is asked of the socket without letting go of the GIL: a
+        poll would hand it to a worker and wait to get it back, twenty times a second.
         """
         socket = self.stream.socket
         deadline = time.monotonic() + timeout
         while True:
-            while socket.poll(0):
-                self._handle(socket.recv_multipart(copy=False))
             left = deadline - time.monotonic()
-            if left <= 0 or (until is not None and until.is_set()):
-                return
-            if until is not None:
-                until.wait(min(left, SLICE))
-            else:
+            if left > 0 and until is None:
                 socket.poll(max(1, int(left * 1000)))
+            elif left > 0 and until is not None and not until.is_set():
+                until.wait(min(left, SLICE))
+            while socket.get(self._events) & self._readable:
+                self._handle(socket.recv_multipart(copy=False))
+            if deadline <= time.monotonic() or (until is not None and until.is_set()):
+                return
 
     def _handle(self, frames: list[Any]) -> None:
         session = self.kernel.session
