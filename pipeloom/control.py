@@ -26,8 +26,10 @@ class TaskClosed:
 
     task_id: Any
     name: str
-    started_at: str
-    finished_at: str
+    started_ns: int
+    """When the attempt started, as `time.time_ns()` (formatted by the writer if recorded)."""
+    finished_ns: int
+    """When it ended, likewise."""
     error: str | None = None
     traceback: str | None = None
     retrying: bool = False
@@ -48,8 +50,8 @@ class TaskClosed:
             (
                 self.task_id,
                 self.name,
-                self.started_at,
-                self.finished_at,
+                self.started_ns,
+                self.finished_ns,
                 self.error,
                 self.traceback,
                 self.retrying,

@@ -20,6 +20,7 @@ from pipeloom_nb import Loom, WidgetDisplay
 from .helpers import rows, statuses
 
 T0, T1 = "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
+NS0, NS1 = 1_767_225_600 * 10**9, 1_767_225_601 * 10**9  # T0 and T1 as time.time_ns()
 CHUNK = Runner.chunk
 
 
@@ -107,7 +108,7 @@ def test_the_book_drops_closed_tasks_and_ignores_their_late_messages():
         seen.update(ids)
         book.queued(TasksQueued(tuple((i, f"t{i}") for i in ids)))
         for i in ids:
-            book.closed(TaskClosed(i, f"t{i}", T0, T1))
+            book.closed(TaskClosed(i, f"t{i}", NS0, NS1))
         assert len(book.take_dirty()) == 100
         assert book.forget_closed() == 100
     assert book.tasks == {} and book.stats.counts["done"] == 1000

@@ -9,11 +9,12 @@ from pipeloom.messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from pipeloom.store.tasks import TaskBook
 
 T0, T1 = "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
+NS0, NS1 = 1_767_225_600 * 10**9, 1_767_225_601 * 10**9  # T0 and T1 as time.time_ns()
 
 
 def closed(task_id, error=None, retrying=False):
     tb = None if error is None else f"Traceback...\n{error}"
-    return TaskClosed(task_id, f"t{task_id}", T0, T1, error, tb, retrying)
+    return TaskClosed(task_id, f"t{task_id}", NS0, NS1, error, tb, retrying)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from pipeloom.control import WRITER_STOP, TaskClosed
 from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses
 
 T0, T1 = "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
+NS0, NS1 = 1_767_225_600 * 10**9, 1_767_225_601 * 10**9  # T0 and T1 as time.time_ns()
 TASKS = [(1, "one"), (2, "two"), (3, "three")]
 
 
@@ -43,7 +44,7 @@ def run_writer(db, messages, *, stop=WRITER_STOP, **kw):
 
 
 def closed(task_id):
-    return TaskClosed(task_id, f"t{task_id}", T0, T1)
+    return TaskClosed(task_id, f"t{task_id}", NS0, NS1)
 
 
 def three_tasks_one_bad(bad):
@@ -57,7 +58,7 @@ def three_tasks_one_bad(bad):
         MsgTaskProgress(2, 1, 2, "half \ud800"),
         MsgTaskStarted(2, "two \udcff", T0),
         MsgTaskFinished(2, "done", T1, result="r \ud800", message="m \udc80"),
-        TaskClosed(2, "two", T0, T1, error="E: \ud800", traceback="tb \ud800"),
+        TaskClosed(2, "two", NS0, NS1, error="E: \ud800", traceback="tb \ud800"),
     ],
     ids=["progress", "started", "finished", "closed"],
 )

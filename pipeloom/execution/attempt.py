@@ -8,6 +8,7 @@ record, what the run's `Throttle` hears) to `Attempts`, so the policy lives in o
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,7 +42,7 @@ def describe(exc: BaseException) -> str:
 
 def closed_message(
     item: Item,
-    started: str,
+    started_ns: int,
     exc: BaseException | None,
     retrying: bool = False,
     retry_after: float | None = None,
@@ -51,8 +52,8 @@ def closed_message(
         return TaskClosed(
             item[1],
             item[2],
-            started,
-            utc_now(),
+            started_ns,
+            time.time_ns(),
             None,
             None,
             False,
@@ -64,8 +65,8 @@ def closed_message(
     return TaskClosed(
         item[1],
         item[2],
-        started,
-        utc_now(),
+        started_ns,
+        time.time_ns(),
         describe(exc),
         "".join(traceback.format_exception(exc)),
         retrying,
@@ -79,7 +80,7 @@ def closed_message(
 class Attempts:
     """The attempts at one task: `begin` each, then `end` says whether to retry and when."""
 
-    __slots__ = ("_cancelled", "_limiter", "_put", "item", "n", "policy", "started")
+    __slots__ = ("_cancelled", "_limiter", "_put", "item", "n", "policy", "started_ns")
 
     def __init__(self, item: Item, policy: RetryPolicy, q: Any) -> None:
         self.item = item
@@ -88,12 +89,12 @@ class Attempts:
         self._cancelled: CancelFlag = q.cancelled
         self._limiter = getattr(q, "limiter", None)  # None in other processes: the parent's
         self.n = 0
-        self.started = ""
+        self.started_ns = 0
 
     def begin(self) -> None:
         """An attempt starts now."""
         self.n += 1
-        self.started = utc_now()
+        self.started_ns = time.time_ns()
 
     def end(self, exc: BaseException | None) -> float | None:
         """Record how the attempt ended; the delay before retrying, or None when it is over."""
@@ -104,7 +105,7 @@ class Attempts:
             and self.policy.wants(exc)
             and not self._cancelled.is_set()
         )
-        msg = closed_message(self.item, self.started, exc, retry, pushed)
+        msg = closed_message(self.item, self.started_ns, exc, retry, pushed)
         self._put(msg)
         if self._limiter is not None:
             self._limiter.record(msg)

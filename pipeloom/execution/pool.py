@@ -286,7 +286,7 @@ class PoolRunner(Runner):
         """Close a task from here: its process died, or it could not be sent."""
         self.in_flight.pop(item[1], None)
         with contextlib.suppress(WriterError, RunEnded):
-            self.q.put(closed_message(item, _now(), exc, retrying))
+            self.q.put(closed_message(item, time.time_ns(), exc, retrying))
 
     def _wait_forwarded(self) -> None:
         """Every finished task's messages were sent before its call returned; wait for them."""

@@ -97,6 +97,8 @@ class MessageQueue(Throttled):
         self.maxsize = maxsize
         self.limiter = limiter
         """The run's `Throttle` (task starts per second, push-backs), or None."""
+        if limiter is not None:
+            self.reserve = limiter.reserve  # once per task: no call in between
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._latest: dict[Any, tuple[MsgTaskProgress, int]] = {}
         """Per task id: its newest progress not yet queued, and how many it superseded."""

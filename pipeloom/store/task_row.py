@@ -5,6 +5,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
+from ..clock import iso_ns
 from ..control import TaskClosed
 from .text import storable
 
@@ -74,8 +75,8 @@ def attempt_row(st: TaskState, m: TaskClosed) -> tuple:
         st.task_id,
         st.attempts,
         st.worker,
-        storable(m.started_at),
-        storable(m.finished_at),
+        iso_ns(m.started_ns),
+        iso_ns(m.finished_ns),
         outcome,
         storable(m.error),
         storable(m.traceback),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from typing import Any
 
+from ..clock import iso_ns
 from ..control import SourceFailed, TaskClosed, TasksCancelled, TasksQueued
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import TERMINAL, RunStats, TaskError
@@ -269,7 +270,7 @@ class TaskBook:
         st.attempts += 1
         st.worker = storable(m.worker) or None
         if st.started_at is None:
-            st.started_at = storable(m.started_at)
+            st.started_at = iso_ns(m.started_ns)
         if m.error is not None or st.attempts > 1:
             self.attempt_rows.append(attempt_row(st, m))
         st.closed = not m.retrying
@@ -280,10 +281,10 @@ class TaskBook:
                 self.set_status(st, "running")
             return
         if m.error is not None and not st.final:
-            st.finished_at = storable(m.finished_at)
+            st.finished_at = iso_ns(m.finished_ns)
             self.fail(st, m.error, m.traceback)
         elif st.status not in TERMINAL:
-            st.finished_at = storable(m.finished_at)
+            st.finished_at = iso_ns(m.finished_ns)
             st.progress = 1.0
             if st.attempts > 1 and (st.message or "").startswith(
                 ("retrying after", "rate limited")
