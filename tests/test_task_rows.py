@@ -8,10 +8,10 @@ import pytest
 
 from pipeloom.store import record
 from pipeloom.store.tables import init_schema
-from pipeloom.store.task_row import TaskState
+from pipeloom.store.task_row import TaskState, row_values
 
 
-@pytest.mark.parametrize("n", [1, 63, 64, 65, 129, 300])
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 129, 300, 513])
 def test_every_task_row_lands_and_a_second_write_updates_it(tmp_path, n):
     conn = sqlite3.connect(tmp_path / "rows.db", isolation_level=None)
     init_schema(conn)
@@ -50,3 +50,8 @@ def test_a_file_with_the_old_status_index_loses_it_and_resume_still_skips_done_t
     }
     assert indexes == {"idx_task_runs_id"}
     assert (first.counts["done"], again.counts["skipped"], again.counts["done"]) == (3, 3, 2)
+
+
+def test_a_task_row_has_as_many_values_as_the_upsert_has_parameters_per_row():
+    sql = record.upsert_task_sql(7, 1)
+    assert len(row_values(TaskState(1, "t1"))) == record.TASK_ROW_WIDTH == sql.count("?")

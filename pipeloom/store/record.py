@@ -10,6 +10,7 @@ from itertools import chain
 from typing import Any
 
 from ..clock import utc_now
+from .inserts import chunk_sizes, rows_per_statement
 from .owner import Owner
 from .task_row import row_values
 from .tasks import TaskBook, TaskState
@@ -38,11 +39,11 @@ ON CONFLICT(run_id, id) DO UPDATE SET
   worker=excluded.worker
 """
 
-ROWS_PER_STATEMENT = 64
-"""Task rows per upsert: 704 parameters, under the 999 of the oldest SQLite builds."""
+TASK_ROW_WIDTH = 11
+"""Parameters per task row (its `run_id` is written into the statement)."""
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=32)
 def upsert_task_sql(run_id: int, n_rows: int) -> str:
     """The upsert of `n_rows` task rows of run `run_id` (an int, formatted as one)."""
     one = f"({run_id:d},?,?,?,?,?,?,?,?,?,?,?)"
@@ -93,21 +94,18 @@ def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskStat
 
 
 def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Sequence[TaskState]) -> None:
-    """Write the tasks' rows as they stand now, `ROWS_PER_STATEMENT` rows per statement.
+    """Write the tasks' rows as they stand now, many rows per statement.
 
     One statement per row costs SQLite a step per row, and the sqlite3 module a release
     and re-acquisition of the GIL for each: a third more CPU, and with busy worker threads
-    the writer waits for the GIL at every row. Values come from `row_values`, in C.
+    the writer waits for the GIL at every row. Chunks are sized as `inserts` sizes them
+    (up to 256 rows, then falling powers of two); values come from `row_values`, in C.
     """
-    n = ROWS_PER_STATEMENT
-    full = len(tasks) - len(tasks) % n
-    if full:
-        chunks = (
-            list(chain.from_iterable(map(row_values, tasks[i : i + n]))) for i in range(0, full, n)
-        )
-        conn.executemany(upsert_task_sql(run_id, n), chunks)
-    if full < len(tasks):
-        conn.executemany(upsert_task_sql(run_id, 1), map(row_values, tasks[full:]))
+    start = 0
+    for size in chunk_sizes(len(tasks), rows_per_statement(conn, TASK_ROW_WIDTH)):
+        values = list(chain.from_iterable(map(row_values, tasks[start : start + size])))
+        conn.execute(upsert_task_sql(run_id, size), values)
+        start += size
 
 
 def write_batch(conn: sqlite3.Connection, run_id: int, book: TaskBook, store: bool) -> list:
