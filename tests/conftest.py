@@ -1,4 +1,4 @@
-"""Shared fixtures: real database files in tmp_path, and a guard against leaked threads."""
+"""Shared fixtures: database files in tmp_path, a real kernel, a guard against leaked threads."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def no_leaked_threads():
 def db_path(tmp_path: Path) -> Path:
     """A database file path in a fresh folder."""
     return tmp_path / "test.db"
+
+
+@pytest.fixture
+def kernel():
+    """A client of a real IPython kernel, shut down after the test."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from jupyter_client.manager import start_new_kernel
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(120)]
 
@@ -24,16 +23,6 @@ def slow(task, q):
 async def slow_async(task, q):
     await asyncio.sleep(0.05)
 """
-
-
-@pytest.fixture
-def kernel():
-    km, kc = start_new_kernel(kernel_name="python3")
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def _stop_button(kc) -> str:

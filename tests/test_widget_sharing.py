@@ -8,7 +8,6 @@ be drawn, while a second run opens only its own six widgets.
 from __future__ import annotations
 
 import pytest
-from jupyter_client.manager import start_new_kernel
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(120)]
 
@@ -23,16 +22,6 @@ RUN = "loom.run([TaskDef(i, f't{i}') for i in range(20)], work, progress='widget
 OWN = {"HTMLModel": 2, "IntProgressModel": 1, "ButtonModel": 1, "HBoxModel": 1, "VBoxModel": 1}
 """A display's own widgets: title and progress line, the bar, Stop, two boxes."""
 REF = "IPY_MODEL_"
-
-
-@pytest.fixture
-def kernel():
-    km, kc = start_new_kernel(kernel_name="python3")
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 class FrontEnd:
