@@ -3,12 +3,17 @@ traffic of a run follows its redraws, not its messages, and the kernel's threads
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from benchmarks.kernel import widget_cost_in_kernel
 from benchmarks.kernel_threads import GROUPS
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(180)]
+
+THREADS_READABLE = os.path.isdir("/proc/self/task")
+"""Each thread's CPU is read from /proc: Linux only (elsewhere the groups come back empty)."""
 
 OPENING = 13
 """IOPub messages of a run besides its redraws: the cell's input and two statuses, the
@@ -28,6 +33,7 @@ def test_widget_runs_record_every_task_and_send_two_messages_per_redraw():
         assert r["iopub_messages_off"] <= 4  # status busy, input, idle: no widget traffic
         assert 0 < r["display_cpu"] < r["seconds_on"]
         assert r["rate_on"] > 0 and r["rate_off"] > 0
-        assert set(r["threads_on"]) == set(r["threads_off"]) == {*GROUPS, "run"}
-        assert r["threads_on"]["iopub"] > r["threads_off"]["iopub"]  # the display's messages
         assert 0 < r["overhead_cpu"] < r["seconds_on"] and r["overhead_share"] > 0
+        if THREADS_READABLE:
+            assert set(r["threads_on"]) == set(r["threads_off"]) == {*GROUPS, "run"}
+            assert r["threads_on"]["iopub"] > r["threads_off"]["iopub"]  # the display's msgs
