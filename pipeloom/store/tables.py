@@ -14,7 +14,7 @@ OWN_TABLES = frozenset({"pipeline_runs", "task_runs", "task_attempts"})
 """Tables a run keeps for itself; user code must not write them."""
 
 # Files made by earlier versions have an index on `status`: it is dropped. pipeloom's
-# queries all filter on `run_id` or `id` first, and keeping it cost a tenth of each write.
+# queries all filter on `run_id` or `id` first, and every task row's write updated it.
 _TASK_RUNS = """
 CREATE TABLE IF NOT EXISTS task_runs (
   run_id      INTEGER NOT NULL DEFAULT 0,
