@@ -51,6 +51,8 @@ class StatsSnapshot:
     total_known: bool = True
     """False while the run's tasks come from an iterator not yet exhausted: `total` is
     how many were taken so far."""
+    resumed_from: int | None = None
+    """With `resume=True`: the run this one continues (its skipped tasks were done there)."""
 
     @property
     def completed(self) -> int:
@@ -88,6 +90,8 @@ class RunStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
+    resumed_from: int | None = None
+    """With `resume=True`: the run this one continues."""
 
     def add_error(self, err: TaskError) -> None:
         """Keep an error for display (the first `max_errors` only; all are in the database)."""
@@ -112,4 +116,5 @@ class RunStats:
                 messages=self.messages,
                 finished=self.ended is not None,
                 total_known=self.total_known,
+                resumed_from=self.resumed_from,
             )
