@@ -1,9 +1,10 @@
 """`Rows`: a table's rows sent by a worker, loaded by the writer with no handler to write.
 
 The data is converted for SQLite when the message is made, in the worker (see
-`pipeloom.values`), so the writer only creates, alters and inserts. Declared column types
-are inferred there too: INTEGER, REAL, TEXT or BLOB (dates are ISO 8601 TEXT, nested
-values JSON TEXT).
+`pipeloom.values`), so the writer only creates, alters and inserts. Each value keeps its
+own type: the worker notes which types each column holds (`types`), and the writer's
+tables take every value as it is (see `store.loads`). Lists of dicts become child tables
+(`children`), as `values.nested` describes.
 """
 
 from __future__ import annotations
@@ -16,25 +17,25 @@ import pandas as pd
 
 from .errors import ConfigError
 from .values import to_rows
-from .values.rows import FrameColumn, frame_columns
+from .values.nested import ROW_ID, Nested, child_records, link_name, new_row_ids
+from .values.rows import frame_columns
+from .values.scalars import as_json
+from .values.types import column_storage, dtype_types
 
 __all__ = ["MODES", "SCHEMAS", "Rows"]
 
 MODES = ("append", "merge", "replace")
 SCHEMAS = ("evolve", "freeze")
 
-_DTYPE_KINDS = {"i": "INTEGER", "u": "INTEGER", "b": "INTEGER", "f": "REAL", "M": "TEXT"}
-_PY_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
-_NONE = type(None)
-
 
 @dataclass(frozen=True, slots=True)
 class Rows:
     """Rows for `table`: a DataFrame, a dict (one row) or a list of dicts.
 
-    `mode="append"` inserts; `"merge"` upserts on `key` (one column or several);
-    `"replace"` swaps the table's contents when the run ends well, and leaves the old
-    contents when it does not. `schema="evolve"` adds new columns; `"freeze"` refuses them.
+    `mode="append"` inserts; `"merge"` upserts on `key` (one column or several) and
+    replaces the row's child rows; `"replace"` swaps the table's contents (its child
+    tables' too) when the run ends well, and leaves the old contents when it does not.
+    `schema="evolve"` adds new columns; `"freeze"` refuses new columns and new types.
     """
 
     table: str
@@ -42,19 +43,23 @@ class Rows:
     data: Any = field(repr=False)
     """What to load; converted when the message is made, then dropped (None)."""
     key: str | tuple[str, ...] | None = None
-    """Column(s) identifying a row: required for `merge`."""
+    """Column(s) identifying a row: required for `merge`; never missing in a row."""
     mode: Literal["append", "merge", "replace"] = "append"
     """How rows meet the table's existing rows."""
     schema: Literal["evolve", "freeze"] = "evolve"
-    """Whether new columns may be added to an existing table."""
+    """Whether new columns (and new types in a column) may be added to an existing table."""
     task_id: Any = None
     """The task the rows belong to: if they cannot be loaded, that task fails."""
     columns: tuple[str, ...] = field(init=False, default=())
     """Column names, in order."""
     types: tuple[str, ...] = field(init=False, default=())
-    """Declared SQLite type per column ("" when nothing says)."""
+    """The SQLite types each column holds, as `INTEGER`, `TEXT|INTEGER`... ("" when none)."""
     by_column: tuple[list, ...] | None = field(init=False, default=None, repr=False)
     """A DataFrame's values column by column, zipped into rows only as they are inserted."""
+    children: tuple[Rows, ...] = field(init=False, default=())
+    """Rows of the nested tables (`table__field`), loaded with these in one savepoint."""
+    link: tuple[str, ...] = field(init=False, default=())
+    """For a nested table: its columns holding the top row's key (`_orders_id`)."""
     _rows: list[tuple] = field(init=False, default_factory=list, repr=False)
 
     @property
@@ -77,19 +82,29 @@ class Rows:
 
     def __post_init__(self) -> None:
         check_rows_options(self.table, self.key, self.mode, self.schema)
-        columns, rows, types = _converted(self.data)
-        if type(rows) is tuple:
-            object.__setattr__(self, "by_column", rows)
-        else:
-            object.__setattr__(self, "_rows", rows)
-        keys = key_columns(self.key)
-        missing = [k for k in keys if k not in columns]
-        if self.row_count and missing:
-            raise ConfigError(f"Rows for {self.table!r}: key column(s) {missing} not in the data")
-        object.__setattr__(self, "columns", columns)
-        object.__setattr__(self, "types", types)
-        object.__setattr__(self, "data", None)
-        object.__setattr__(self, "key", keys or None)
+        object.__setattr__(self, "key", key_columns(self.key) or None)
+        _load(self, self.data)
+
+
+def _set(rows: Rows, **values: Any) -> None:
+    for name, value in values.items():
+        object.__setattr__(rows, name, value)
+
+
+def _load(rows: Rows, data: Any) -> None:
+    """Convert `data` into the message's columns, rows, types and children."""
+    columns, converted, types = _converted(data)
+    children: tuple[Rows, ...] = ()
+    if any(Nested in t for t in types):
+        columns, converted, types, children = _split_nested(rows, columns, converted, types)
+    _set(rows, columns=columns, types=tuple(map(column_storage, types)), children=children)
+    _set(rows, data=None, by_column=None, _rows=[])
+    if type(converted) is tuple:
+        _set(rows, by_column=converted)
+    else:
+        _set(rows, _rows=converted)
+    if rows.row_count and rows.key:
+        _check_keys(rows)
 
 
 def key_columns(key: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
@@ -113,53 +128,97 @@ def check_rows_options(table: Any, key: Any, mode: str, schema: str) -> None:
         raise ConfigError(f"key must be a column name or a tuple of them, not {key!r}")
 
 
-def _converted(
-    data: Any,
-) -> tuple[tuple[str, ...], list[tuple] | tuple[list, ...], tuple[str, ...]]:
-    """Columns, rows (a DataFrame's: a tuple of columns) and declared types."""
+def _check_keys(rows: Rows) -> None:
+    """ValueError for a key column absent from the data, or a row without a key value."""
+    missing = [k for k in rows.key if k not in rows.columns]
+    if missing:
+        raise ConfigError(f"Rows for {rows.table!r}: key column(s) {missing} not in the data")
+    for k in rows.key:
+        i = rows.columns.index(k)
+        values = rows.by_column[i] if rows.by_column is not None else [r[i] for r in rows._rows]
+        if None in values:
+            row = values.index(None)
+            raise ValueError(
+                f"row {row} for {rows.table!r} has no value in key column {k!r} "
+                "(None, NaN or NA): a key identifies the row, so it is never missing"
+            )
+
+
+# --- nested lists of dicts ------------------------------------------------------------------
+def _split_nested(
+    parent: Rows, columns: tuple[str, ...], converted: Any, types: list[set]
+) -> tuple[tuple[str, ...], list[tuple], list[set], tuple[Rows, ...]]:
+    """Move columns of lists of dicts out of the rows into child `Rows`."""
+    rows = [
+        list(r) for r in (zip(*converted, strict=True) if type(converted) is tuple else converted)
+    ]
+    columns, types = list(columns), list(types)
+    names, links = _links(parent, columns, rows, types)
+    children, keep = [], []
+    for i, name in enumerate(columns):
+        if Nested not in types[i]:
+            keep.append(i)
+        elif types[i] == {Nested}:
+            data = child_records([r[i] for r in rows], links, names)
+            children.append(_child(parent, name, data, names))
+        else:  # lists of dicts beside other values (text, numbers): all kept as JSON text
+            for r in rows:
+                r[i] = as_json(r[i])
+            types[i] = {type(r[i]) for r in rows} - {type(None)}
+            keep.append(i)
+    out = [tuple(r[i] for i in keep) for r in rows]
+    return tuple(columns[i] for i in keep), out, [types[i] for i in keep], tuple(children)
+
+
+def _links(
+    parent: Rows, columns: list[str], rows: list[list], types: list[set]
+) -> tuple[tuple[str, ...], list[tuple]]:
+    """The columns a child row carries to find its parent row, and their values per row.
+
+    A top table's key (or a made `_row_id` when it has none); a nested table's own links
+    and position, so that `orders__line_items__taxes` rows find their line item.
+    """
+    if parent.link:
+        names = (*parent.link, "_index")
+        at = [columns.index(n) for n in names]
+        own = f"_{parent.table.rsplit('__', 1)[-1]}_index"
+        return (*parent.link, own), [tuple(r[i] for i in at) for r in rows]
+    if parent.key:
+        at = [columns.index(k) if k in columns else None for k in parent.key]
+        names = tuple(link_name(parent.table, k) for k in parent.key)
+        return names, [tuple(None if i is None else r[i] for i in at) for r in rows]
+    columns.append(ROW_ID)
+    types.append({str})
+    for r, row_id in zip(rows, new_row_ids(len(rows)), strict=True):
+        r.append(row_id)
+    return (link_name(parent.table, ROW_ID),), [(r[-1],) for r in rows]
+
+
+def _child(parent: Rows, name: str, data: list[dict], link: tuple[str, ...]) -> Rows:
+    """The Rows of one nested table: no key of its own, its rows hang on `link`."""
+    child = object.__new__(Rows)
+    _set(child, table=f"{parent.table}__{name}", key=None, mode=parent.mode, link=link)
+    _set(child, schema=parent.schema, task_id=parent.task_id)
+    _load(child, data)
+    return child
+
+
+# --- conversion -----------------------------------------------------------------------------
+def _converted(data: Any) -> tuple[tuple[str, ...], list[tuple] | tuple[list, ...], list[set]]:
+    """Columns, rows (a DataFrame's: a tuple of columns) and each column's value types."""
     if not isinstance(data, pd.DataFrame):
         columns, rows = to_rows(data)
-        return columns, rows, declared_types(data, columns, rows)
+        return columns, rows, [_seen(r[i] for r in rows) for i in range(len(columns))]
     columns, converted = frame_columns(data)
     if not converted:
-        return columns, [() for _ in range(len(data))], ()
-    by_column = tuple([c.values for c in converted])
-    by_dtype = len(columns) == data.shape[1]  # as declared_types: not with index columns
-    return columns, by_column, tuple(_column_type(c, by_dtype) for c in converted)
+        return columns, [() for _ in range(len(data))], []
+    by_dtype = len(columns) == data.shape[1]  # not with index columns: their values tell
+    types = [(by_dtype and dtype_types(c.dtype)) or c.types or _seen(c.values) for c in converted]
+    return columns, tuple([c.values for c in converted]), [set(t) - _NONE for t in types]
 
 
-def _column_type(column: FrameColumn, by_dtype: bool) -> str:
-    if by_dtype and (declared := _dtype_type(column.dtype)):
-        return declared
-    seen = column.types
-    if seen is None:
-        seen = set(map(type, column.values))
-        seen.discard(_NONE)
-    return _seen_type(seen)
+_NONE = {type(None)}
 
 
-def declared_types(data: Any, columns: tuple[str, ...], rows: list[tuple]) -> tuple[str, ...]:
-    """The SQLite type to declare for each column: from dtypes, else from the values."""
-    if isinstance(data, pd.DataFrame) and len(columns) == data.shape[1]:
-        return tuple(_dtype_type(dt) or _values_type(rows, i) for i, dt in enumerate(data.dtypes))
-    return tuple(_values_type(rows, i) for i in range(len(columns)))
-
-
-def _dtype_type(dtype: Any) -> str:
-    kind = getattr(dtype, "kind", "O")
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "TEXT"
-    return _DTYPE_KINDS.get(kind, "")
-
-
-def _values_type(rows: list[tuple], i: int) -> str:
-    """INTEGER, REAL, TEXT or BLOB when every non-NULL value agrees (ints with floats: REAL)."""
-    return _seen_type({type(row[i]) for row in rows} - {_NONE})
-
-
-def _seen_type(seen: set[type]) -> str:
-    if seen == {int, float}:
-        return "REAL"
-    if len(seen) == 1:
-        return _PY_TYPES.get(next(iter(seen)), "")
-    return ""
+def _seen(values: Iterable[Any]) -> set[type]:
+    return set(map(type, values)) - _NONE

@@ -23,7 +23,7 @@ from .compare import RunComparison, compare_runs, task_history
 from .handle import RunHandle
 from .mapping import check_map_table, map_run_name, map_tasks, map_worker
 from .options import run_options, schema_key
-from .reading import check_shared_db, read_sql, table_names
+from .reading import check_shared_db, read_sql, read_table, table_names
 from .results import RunResult, Tables, tidy_task_runs
 
 __all__ = ["Loom"]
@@ -251,8 +251,10 @@ class Loom:
         names = self.table_names()
         if name not in names:
             raise NoSuchTable(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
-        df = self.sql(f"SELECT * FROM {quote_identifier(name)}")
-        return tidy_task_runs(df) if name == "task_runs" else df
+        query = f"SELECT * FROM {quote_identifier(name)}"
+        if name == "task_runs":
+            return tidy_task_runs(self.sql(query))
+        return read_table(self.db_path, query)
 
     def runs(self) -> pd.DataFrame:
         """The run history, newest first."""

@@ -182,7 +182,7 @@ def map_worker(
             if type(exc) not in (TypeError, ValueError, ConfigError):
                 raise
             raise type(exc)(f"item {task.name}: {exc}") from None
-        if rows.row_count:
+        if rows.row_count or mode == "replace":  # replace: no rows at all empties the table
             q.put(rows)
 
     worker.__qualname__ = getattr(fn, "__qualname__", "map")

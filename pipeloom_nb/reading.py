@@ -12,7 +12,9 @@ import pandas as pd
 from pipeloom.errors import ConfigError
 from pipeloom.store.connection import connect_readonly
 
-__all__ = ["check_shared_db", "read_sql", "table_names"]
+from .frames import frame_from_cursor
+
+__all__ = ["check_shared_db", "read_sql", "read_table", "table_names"]
 
 # ATTACH would create a database file (VACUUM INTO attaches its target too); DETACH and
 # the pragmas that switch writing back on have no place on a reader either.
@@ -58,6 +60,15 @@ def read_sql(db_path: str, query: str, params: Any = None) -> pd.DataFrame:
     conn = _reader(db_path)
     try:
         return pd.read_sql_query(query, conn, params=params)
+    finally:
+        conn.close()
+
+
+def read_table(db_path: str, query: str) -> pd.DataFrame:
+    """Like `read_sql`, each column typed by the values it holds (see `frames`)."""
+    conn = _reader(db_path)
+    try:
+        return frame_from_cursor(conn.execute(query))
     finally:
         conn.close()
 

@@ -15,7 +15,7 @@ from pipeloom.store.tables import OWN_TABLES
 from pipeloom.summary import RunSummary
 from pipeloom.timeline import Timeline, timeline
 
-from .reading import read_sql, table_names
+from .reading import read_sql, read_table, table_names
 
 __all__ = ["RunResult", "Tables", "errors_html"]
 
@@ -49,7 +49,7 @@ class Tables(Mapping[str, pd.DataFrame]):
         names = self._names()
         if name not in names:
             raise NoSuchTable(f"no table {name!r}; tables: {', '.join(names) or 'none'}")
-        return read_sql(self._db, f"SELECT * FROM {quote_identifier(name)}")
+        return read_table(self._db, f"SELECT * FROM {quote_identifier(name)}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())

@@ -1,9 +1,11 @@
-"""How the writer applies `Rows`: create the table typed, evolve it, append, merge or stage.
+"""How the writer applies `Rows`: create the table, evolve it, append, merge or stage.
 
 Runs on the writer's connection inside the message's savepoint, so a load that fails
-leaves nothing behind and fails only its task. `replace` writes to a staging table; the
-writer calls `finish` as the run closes, which swaps the contents in (the table keeps its
-definition, indexes and triggers) when the run ended well, and drops the stage if not.
+leaves nothing behind and fails only its task. Columns are made with no type: SQLite then
+keeps every value as it was given ("007" stays text, 7 stays a number, side by side if
+the data has both), and `Rows.types` says which types a column holds. Key columns are
+NOT NULL. `merge` upserts on the key and replaces the merged rows' nested rows (deleted,
+then inserted anew); `replace` writes to a staging table (see `stages`).
 """
 
 from __future__ import annotations
@@ -13,25 +15,20 @@ from itertools import chain
 
 from ..errors import ConfigError
 from ..rows import Rows
+from ..values.nested import link_name
 from .connection import quote_identifier
 from .inserts import insert_columns, insert_flat, rows_per_statement
+from .shapes import Shapes, fold
+from .stages import STAGE_PREFIX, Stages
 from .tables import OWN_TABLES
+from .typecheck import check_types, note_types
 
 __all__ = ["STAGE_PREFIX", "RowsLoader", "check_target_table"]
-
-STAGE_PREFIX = "_pipeloom_stage_"
-"""Tables being filled by `mode="replace"` until their run ends."""
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _fold(name: str) -> str:
-    return name.translate(_ASCII_LOWER)  # SQLite compares names ASCII-case-insensitively
 
 
 def check_target_table(table: str) -> str:
     """ConfigError for a table that is pipeloom's own (any case), SQLite's, or a stage."""
-    folded = _fold(table)
+    folded = fold(table)
     if folded in OWN_TABLES or folded.startswith(("sqlite_", STAGE_PREFIX)):
         raise ConfigError(
             f"table {table!r} is one of pipeloom's or SQLite's own tables (reserved); "
@@ -42,81 +39,95 @@ def check_target_table(table: str) -> str:
 
 
 class RowsLoader:
-    """Applies `Rows` messages for one run; remembers the tables it has checked."""
+    """Applies `Rows` messages for one run; remembers the tables it has read."""
 
     def __init__(self) -> None:
-        self._columns: dict[str, set[str]] = {}
+        self.shapes = Shapes()
+        self.stages = Stages()
+        self.run_id = 0
+        """The run's id: it names the run's staging tables."""
         self._keyed: set[tuple[str, tuple[str, ...]]] = set()
-        self._stages: dict[str, tuple[str, str]] = {}
-        """Folded table name -> (the name as first given, its stage)."""
-
-    def apply(self, conn: sqlite3.Connection, msg: Rows) -> None:
-        """Load one message's rows (inside the caller's savepoint)."""
-        check_target_table(msg.table)
-        if not msg.columns:
-            return
-        new_stage = msg.mode == "replace" and _fold(msg.table) not in self._stages
-        table = self._stage(conn, msg) if msg.mode == "replace" else msg.table
-        try:
-            self._ensure_table(conn, table, msg)
-            if msg.key and msg.mode != "append":
-                self._ensure_key(conn, table, msg.key)
-            _insert(conn, table, msg)
-        except BaseException:
-            self._forget(table, msg.table if new_stage else None)
-            raise
 
     @property
     def staged(self) -> bool:
         """True when a `replace` load waits for the run's end."""
-        return bool(self._stages)
+        return bool(self.stages)
 
-    def _forget(self, table: str, stage_of: str | None) -> None:
-        """The savepoint undoes what this message created: forget it too."""
-        self._columns.pop(_fold(table), None)
-        self._keyed = {k for k in self._keyed if k[0] != _fold(table)}
-        if stage_of is not None:
-            self._stages.pop(_fold(stage_of), None)
+    def apply(self, conn: sqlite3.Connection, msg: Rows) -> None:
+        """Load one message's rows and its nested rows (inside the caller's savepoint)."""
+        self.shapes.check(conn)
+        made: list[str] = []
+        try:
+            self._apply(conn, msg, made)
+        except BaseException:
+            self.shapes.changed()  # the savepoint undoes what this message created
+            self._keyed.clear()
+            for table in made:
+                self.stages.forget(table)
+            raise
 
     def finish(self, conn: sqlite3.Connection, ok: bool) -> None:
         """Swap staged contents in when the run ended well; drop the stages either way."""
-        for table, stage in self._stages.values():
-            if ok:
-                self._swap(conn, table, stage)
-            conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(stage)}")
-        self._stages.clear()
+        self.stages.finish(conn, self.shapes, ok)
 
-    def _stage(self, conn: sqlite3.Connection, msg: Rows) -> str:
-        known = self._stages.get(_fold(msg.table))
-        if known is not None:
-            return known[1]
-        stage = STAGE_PREFIX + _fold(msg.table)
-        self._stages[_fold(msg.table)] = (msg.table, stage)
-        conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(stage)}")
-        self._columns.pop(_fold(stage), None)
-        return stage
+    def _apply(self, conn: sqlite3.Connection, msg: Rows, made: list[str]) -> None:
+        check_target_table(msg.table)
+        table = msg.table
+        if msg.mode == "replace":
+            if not self.stages.staged_for(msg.table):
+                made.append(msg.table)
+            table = self.stages.stage(conn, msg.table, self.run_id, top=not msg.link)
+        if msg.columns:
+            self._load(conn, table, msg)
+        for child in msg.children:
+            self._apply(conn, child, made)
 
-    def _ensure_table(self, conn: sqlite3.Connection, table: str, msg: Rows) -> None:
-        have = self._columns.get(_fold(table))
-        if have is None:
-            have = self._columns[_fold(table)] = _table_columns(conn, table)
-        if not have:
-            conn.execute(_create_sql(table, msg))
-            have.update(_fold(c) for c in msg.columns)
-            return
-        new = [(c, t) for c, t in zip(msg.columns, msg.types, strict=True) if _fold(c) not in have]
-        if new and msg.schema == "freeze":
-            names = ", ".join(repr(c) for c, _ in new)
+    def _load(self, conn: sqlite3.Connection, table: str, msg: Rows) -> None:
+        frozen = msg.schema == "freeze"
+        if table != msg.table and frozen:
+            self._refuse_new_columns(conn, msg.table, msg)
+        check_types(conn, self.shapes, msg.table, msg, frozen)
+        self._ensure_table(conn, table, msg)
+        if msg.key and msg.mode != "append":
+            self._ensure_key(conn, table, msg.key)
+        if msg.mode == "merge" and msg.key and not msg.link:
+            self._drop_nested(conn, msg)
+        _insert(conn, table, msg)
+        note_types(conn, self.shapes, table, msg)
+
+    def _refuse_new_columns(self, conn: sqlite3.Connection, table: str, msg: Rows) -> None:
+        have = self.shapes.columns(conn, table)
+        new = [c for c in msg.columns if fold(c) not in have]
+        if have and new:
+            names = ", ".join(repr(c) for c in new)
             raise ConfigError(
                 f"table {msg.table!r} is frozen (schema='freeze'): new column(s) {names}"
             )
-        for name, sql_type in new:
-            column = f"{quote_identifier(name)} {sql_type}".rstrip()
-            conn.execute(f"ALTER TABLE {quote_identifier(table)} ADD COLUMN {column}")
-            have.add(_fold(name))
+
+    def _ensure_table(self, conn: sqlite3.Connection, table: str, msg: Rows) -> None:
+        have = self.shapes.columns(conn, table)
+        if not have:
+            conn.execute(_create_sql(table, msg))
+            if msg.link:
+                index = quote_identifier(f"pipeloom_link_{msg.table}")
+                links = ", ".join(map(quote_identifier, msg.link))
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {index} ON {quote_identifier(table)} ({links})"
+                )
+            self.shapes.changed()
+            return
+        if msg.schema == "freeze" and table == msg.table:  # a stage: checked in `_load`
+            self._refuse_new_columns(conn, table, msg)
+        new = [c for c in msg.columns if fold(c) not in have]
+        for name in new:
+            conn.execute(
+                f"ALTER TABLE {quote_identifier(table)} ADD COLUMN {quote_identifier(name)}"
+            )
+        if new:
+            self.shapes.changed()
 
     def _ensure_key(self, conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> None:
-        if (_fold(table), key) in self._keyed:
+        if (fold(table), key) in self._keyed:
             return
         if not _has_unique(conn, table, key):
             index = quote_identifier(f"pipeloom_key_{table}_{'_'.join(key)}")
@@ -129,46 +140,43 @@ class RowsLoader:
                     "merge needs that key unique (de-duplicate the table, or load with "
                     "mode='replace' once)"
                 ) from exc
-        self._keyed.add((_fold(table), key))
+            self.shapes.changed()
+        self._keyed.add((fold(table), key))
 
-    def _swap(self, conn: sqlite3.Connection, table: str, stage: str) -> None:
-        target, source = quote_identifier(table), quote_identifier(stage)
-        if not _table_columns(conn, table):
-            conn.execute(f"ALTER TABLE {source} RENAME TO {target}")
+    def _drop_nested(self, conn: sqlite3.Connection, msg: Rows) -> None:
+        """Delete the nested rows of the rows being merged: the new lists replace them."""
+        nested = self.shapes.tables_under(conn, msg.table)
+        if not nested:
             return
-        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({source})")]
-        have = _table_columns(conn, table)
-        for name in cols:
-            if _fold(name) not in have:
-                conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote_identifier(name)}")
-        names = ", ".join(quote_identifier(c) for c in cols)
-        conn.execute(f"DELETE FROM {target}")
-        conn.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {source}")
-
-
-def _table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {_fold(r[1]) for r in conn.execute(f"PRAGMA table_info({quote_identifier(table)})")}
+        links = [link_name(msg.table, k) for k in msg.key]
+        at = [msg.columns.index(k) for k in msg.key]
+        keys = list({tuple(r[i] for i in at) for r in msg.iter_rows()})
+        where = " AND ".join(f"{quote_identifier(n)} = ?" for n in links)
+        for table in nested:
+            if all(fold(n) in self.shapes.columns(conn, table) for n in links):
+                conn.executemany(f"DELETE FROM {quote_identifier(table)} WHERE {where}", keys)
 
 
 def _has_unique(conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> bool:
     """True when a primary key or unique index covers exactly `key`."""
-    want = sorted(_fold(k) for k in key)
+    want = sorted(fold(k) for k in key)
     pk = [r for r in conn.execute(f"PRAGMA table_info({quote_identifier(table)})") if r[5]]
-    if pk and sorted(_fold(r[1]) for r in pk) == want:
+    if pk and sorted(fold(r[1]) for r in pk) == want:
         return True
     for idx in conn.execute(f"PRAGMA index_list({quote_identifier(table)})"):
         if idx[2]:  # unique
             cols = conn.execute(f"PRAGMA index_info({quote_identifier(idx[1])})").fetchall()
-            if sorted(_fold(c[2]) for c in cols) == want:
+            if sorted(fold(c[2]) for c in cols) == want:
                 return True
     return False
 
 
 def _create_sql(table: str, msg: Rows) -> str:
-    cols = [
-        f"{quote_identifier(c)} {t}".rstrip() for c, t in zip(msg.columns, msg.types, strict=True)
-    ]
-    if msg.key and msg.mode != "append":
+    """Columns with no type (values kept as they are); key columns NOT NULL."""
+    keyed = bool(msg.key) and msg.mode != "append"
+    key = set(msg.key or ()) if keyed else set()
+    cols = [quote_identifier(c) + (" NOT NULL" if c in key else "") for c in msg.columns]
+    if keyed:
         cols.append(f"PRIMARY KEY ({', '.join(quote_identifier(k) for k in msg.key)})")
     return f"CREATE TABLE {quote_identifier(table)} ({', '.join(cols)})"
 

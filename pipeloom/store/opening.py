@@ -15,6 +15,7 @@ from .connection import WriterConnection
 from .guard import run_guarded
 from .handlers import Schema, apply_schema
 from .owner import close_orphans, this_process
+from .stages import drop_stages_of
 from .tables import has_table, init_schema
 
 __all__ = ["OpenedRun", "open_run"]
@@ -25,9 +26,11 @@ class OpenedRun(NamedTuple):
 
     run_id: int
     skipped_ids: frozenset
-    """With `resume=True`: ids already `done` in an earlier run of the same name."""
+    """With `resume=True`: ids `done` in the latest refresh of the same name, or its resumes."""
     interrupted_runs: list[int]
     """Runs of dead processes marked `interrupted`."""
+    resumed_from: int | None = None
+    """With `resume=True`: the refresh this run continues (None: nothing to continue)."""
 
 
 def open_run(
@@ -44,11 +47,11 @@ def open_run(
     init_schema(conn, store_task_status=store_task_status)
     apply_user_schema(conn, schema)
     interrupted = close_orphans(conn, has_table(conn, "task_runs"))
-    run_id = record.insert_run(conn, name, workers, params, this_process())
-    skipped = frozenset()
-    if resume and store_task_status:
-        skipped = record.done_before(conn, name, run_id)
-    return OpenedRun(run_id, skipped, interrupted)
+    drop_stages_of(conn, interrupted)
+    since = record.latest_refresh(conn, name) if resume and store_task_status else None
+    run_id = record.insert_run(conn, name, workers, params, this_process(), since)
+    skipped = frozenset() if since is None else record.done_before(conn, name, since, run_id)
+    return OpenedRun(run_id, skipped, interrupted, since)
 
 
 def apply_user_schema(conn: WriterConnection, schema: Schema | None) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "insert_attempts",
     "insert_run",
     "insert_tasks",
+    "latest_refresh",
     "update_counts",
     "upsert_tasks",
     "write_batch",
@@ -64,23 +65,44 @@ def insert_run(
     workers: int | None,
     params: Mapping[str, Any],
     owner: Owner | None = None,
+    resumed_from: int | None = None,
 ) -> int:
     """Record a run as `running`, with its owner process; its run id."""
     host, pid, start = (None, None, None) if owner is None else (owner.host, owner.pid, owner.start)
     cur = conn.execute(
         "INSERT INTO pipeline_runs (name, status, started_at, workers, params, host, pid, "
-        "pid_start) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-        (name, utc_now(), workers, json.dumps(dict(params), default=str), host, pid, start),
+        "pid_start, resumed_from) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+        (
+            name,
+            utc_now(),
+            workers,
+            json.dumps(dict(params), default=str),
+            host,
+            pid,
+            start,
+            resumed_from,
+        ),
     )
     return cur.lastrowid
 
 
-def done_before(conn: sqlite3.Connection, name: str, run_id: int) -> frozenset:
-    """Ids of tasks `done` in an earlier run of the same name (what `resume=True` skips)."""
+def latest_refresh(conn: sqlite3.Connection, name: str) -> int | None:
+    """The last run of `name` started without `resume=True`: what a resume continues."""
+    row = conn.execute(
+        "SELECT max(run_id) FROM pipeline_runs WHERE name = ? AND resumed_from IS NULL", (name,)
+    ).fetchone()
+    return row[0]
+
+
+def done_before(conn: sqlite3.Connection, name: str, since: int, run_id: int) -> frozenset:
+    """Ids of tasks `done` in runs `since` .. `run_id` (excluded) of `name`: what resume skips.
+
+    `since` is the latest refresh: items done only in older refreshes run again.
+    """
     rows = conn.execute(
         "SELECT DISTINCT t.id FROM task_runs t JOIN pipeline_runs p ON p.run_id = t.run_id "
-        "WHERE p.name = ? AND t.status = 'done' AND t.run_id < ?",
-        (name, run_id),
+        "WHERE p.name = ? AND t.status = 'done' AND t.run_id >= ? AND t.run_id < ?",
+        (name, since, run_id),
     )
     return frozenset(r[0] for r in rows)
 

@@ -71,6 +71,7 @@ _ADDED_RUN_COLUMNS = {
     "pid": "INTEGER",
     "pid_start": "TEXT",
     "error": "TEXT",  # run-level errors (protocol, dropped backlog, orphaned)
+    "resumed_from": "INTEGER",  # resume=True: the refresh it continues (record.latest_refresh)
 }
 """Columns added after pipeloom 0.1; older files get them with ALTER TABLE."""
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 from ..control import RunClosing, TasksCancelled
-from ..errors import PipelineError, UnhandledMessage
+from ..errors import ConfigError, PipelineError, UnhandledMessage
 from ..execution.queue import MessageQueue
 from ..progress.snapshot import RunStats
 from ..progress.terminal import update_task_bars
@@ -127,11 +127,18 @@ class SQLiteWriter(threading.Thread):
         self.status: str | None = None
         """The run's final status, set when the run record is closed."""
 
+    def _item_name(self, task_id: Any) -> str:
+        st = self.book.tasks.get(task_id)
+        return st.name if st is not None else repr(task_id)
+
     # --- the override point --------------------------------------------------------------
     def handle_message(self, item: Any) -> None:
         """Apply one domain message; runs inside a savepoint of the current batch."""
         if type(item) is Rows:
-            self.loads.apply(self._conn, item)
+            try:
+                self.loads.apply(self._conn, item)
+            except ConfigError as exc:
+                raise ConfigError(f"item {self._item_name(item.task_id)}: {exc}") from exc
             return
         fn = self._handlers.get(type(item))
         if fn is None:
@@ -314,7 +321,9 @@ class SQLiteWriter(threading.Thread):
             schema=self._schema,
             resume=self._resume,
         )
-        self.run_id, self.skipped_ids, self.interrupted_runs = opened
+        self.run_id, self.skipped_ids, self.interrupted_runs = opened[:3]
+        self.loads.run_id = self.run_id
+        self.stats.resumed_from = opened.resumed_from
         if tasks is not None:
             with self.stats.lock:
                 self.book.add(tasks, self.skipped_ids)

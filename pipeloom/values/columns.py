@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .datetimes import iso_datetime64, masked
-from .scalars import INT64_MAX, INT64_MIN, UnsupportedValue, sql_value
+from .scalars import INT64_MAX, INT64_MIN, UnsupportedValue, cell_value
 
 __all__ = ["column_values", "typed_column_values"]
 
@@ -122,7 +122,7 @@ def _objects(values: np.ndarray) -> tuple[list, set[type] | None]:
     out = []
     for i, value in enumerate(items):
         try:
-            out.append(sql_value(value))
+            out.append(cell_value(value))
         except UnsupportedValue as exc:
             raise exc.where(row=i) from None
     return out, None

@@ -20,10 +20,12 @@ def masked(values: np.ndarray, mask: np.ndarray) -> list:
 
 
 def iso_datetime64(values: np.ndarray) -> list:
-    """ISO 8601 text: whole seconds when every value allows, else micro- or nanoseconds.
+    """ISO 8601 text, each value spelt as `Timestamp.isoformat()` spells it.
 
-    Built as bytes from a table of the distinct dates (usually few) and a table of the
-    86,400 times of day, several times faster than `np.datetime_as_string`.
+    Whole seconds when the value has no fraction, else micro- or nanoseconds: one spelling
+    per instant whatever the other values of the batch, so a key never lands twice. Built
+    as bytes from a table of the distinct dates (usually few) and a table of the 86,400
+    times of day, several times faster than `np.datetime_as_string`.
     """
     unit = np.datetime_data(values.dtype)[0]
     nat = np.isnat(values)
@@ -41,8 +43,7 @@ def iso_datetime64(values: np.ndarray) -> list:
     frac[nat] = 0
     codes, uniques = pd.factorize(days)
     if uniques.min() < _DAY_MIN or uniques.max() > _DAY_MAX:  # years outside 0001-9999
-        text = np.datetime_as_string(values, unit="s" if not frac.any() else unit)
-        return masked(text.astype(object), nat)
+        return _numpy_spelt(values, frac, nat, unit)
     dates = np.datetime_as_string(uniques.astype("datetime64[D]")).astype("S10")
     digits = 0 if not frac.any() else 9 if unit == "ns" and (frac % 1000).any() else 6
     fields = [("date", "S10"), ("T", "S1"), ("time", "S8"), ("frac", f"S{digits + 1}")]
@@ -54,14 +55,25 @@ def iso_datetime64(values: np.ndarray) -> list:
     if digits:
         grid = buf.view(np.uint8).reshape(len(values), -1)
         grid[:, 19] = ord(".")
-        frac = frac * 10**digits // per_s
+        scaled = frac * 10**digits // per_s
         for k in range(digits):
-            grid[:, 20 + k] = frac // 10 ** (digits - 1 - k) % 10 + ord("0")
-    out = buf.tobytes().decode("ascii").split("\n")
+            grid[:, 20 + k] = scaled // 10 ** (digits - 1 - k) % 10 + ord("0")
+        grid[frac == 0, 19 : 20 + digits] = 0  # NUL bytes, removed below: whole seconds
+        if digits == 9:
+            grid[(frac != 0) & (frac % 1000 == 0), 26:29] = 0  # microseconds
+    out = buf.tobytes().replace(b"\0", b"").decode("ascii").split("\n")
     out.pop()
     for i in np.flatnonzero(nat).tolist():
         out[i] = None
     return out
+
+
+def _numpy_spelt(values: np.ndarray, frac: np.ndarray, nat: np.ndarray, unit: str) -> list:
+    """`iso_datetime64` for years numpy alone can spell; whole seconds where no fraction."""
+    text = np.datetime_as_string(values, unit=unit).astype(object)
+    whole = frac == 0
+    text[whole] = np.datetime_as_string(values[whole], unit="s")
+    return masked(text, nat)
 
 
 _TABLES: dict[str, np.ndarray] = {}

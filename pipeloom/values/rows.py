@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from .columns import typed_column_values
-from .scalars import _ASCII_LOWER, UnsupportedValue, _type_name, sql_value
+from .scalars import _ASCII_LOWER, UnsupportedValue, _type_name, cell_value, sql_value
 
 __all__ = ["FrameColumn", "column_name", "frame_columns", "frame_rows", "records_rows", "to_rows"]
 
@@ -55,7 +55,7 @@ def records_rows(records: Iterable[Mapping[Any, Any]]) -> tuple[tuple[str, ...],
     for i, record in enumerate(records):
         values = [record.get(k, missing) for k in keys]
         try:
-            rows.append(tuple(None if v is missing else sql_value(v) for v in values))
+            rows.append(tuple(None if v is missing else cell_value(v) for v in values))
         except UnsupportedValue as exc:
             col = next(n for n, v in zip(names, values, strict=True) if not _storable(v))
             raise exc.where(column=col, row=i) from None

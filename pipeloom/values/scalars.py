@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..errors import UnsupportedValue
 from .datetimes import iso_datetime64
+from .nested import Nested
 
-__all__ = ["INT64_MAX", "INT64_MIN", "UnsupportedValue", "sql_value"]
+__all__ = ["INT64_MAX", "INT64_MIN", "UnsupportedValue", "as_json", "cell_value", "sql_value"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -45,6 +46,14 @@ def sql_value(value: Any) -> Any:
     if convert is None:
         convert = _CONVERTERS[t] = _converter_for(t)
     return convert(value)
+
+
+def cell_value(value: Any) -> Any:
+    """`sql_value` for a value in a row, where a list of dicts is `Nested` (a child table)."""
+    t = type(value)
+    if t is list or t is tuple:
+        return _list(value)
+    return sql_value(value)
 
 
 def _converter_for(t: type) -> Callable[[Any], Any]:
@@ -129,6 +138,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(out, bytes):
         raise UnsupportedValue(_type_name(value), "bytes inside a nested value")
     return out
+
+
+def _list(value: list | tuple) -> str | Nested:
+    """A list of dicts (or an empty list) as `Nested` rows for a child table; else JSON."""
+    if all(isinstance(v, Mapping) for v in value):
+        return Nested(value)
+    return _json_text(value)
+
+
+def as_json(value: Any) -> Any:
+    """`value`, with a `Nested` list turned back into JSON text (it sits among other values)."""
+    return _json_text(list(value.items)) if type(value) is Nested else value
 
 
 def _json_key(key: Any) -> str:
