@@ -1,9 +1,9 @@
 """Refusing a value a table would change or a frozen table does not take, before inserting.
 
 Tables pipeloom creates have columns with no affinity: SQLite keeps each value as it is,
-whatever the others. A table declared elsewhere (by a `schema=`, or by pipeloom before
-0.2) may have typed columns, whose affinity would turn the text "007" into the number 7:
-such a value is refused, naming it. Checks go by the types the worker noted per column
+whatever the others. A table declared elsewhere (by a `schema=`, or by an earlier pipeloom
+version) may have typed columns, whose affinity would turn the text "007" into the number
+7: such a value is refused, naming it. Checks go by the types the worker noted per column
 (`Rows.types`), so the rows themselves are read only to name a refused value.
 """
 
