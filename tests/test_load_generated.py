@@ -90,3 +90,23 @@ def _children(loom):
         return {}
     rows = loom.table("t__items").to_dict("records")
     return {(row["_t_id"], row["_index"]): row for row in rows}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.data())
+def test_a_batch_with_a_missing_key_is_its_items_error_and_the_rest_load(data, draw):
+    _, parts = data
+    broken = draw.draw(st.sampled_from(parts))
+    broken[draw.draw(st.integers(0, len(broken) - 1))]["id"] = draw.draw(
+        st.sampled_from([None, float("nan"), pd.NA])
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        loom = Loom(Path(tmp) / "g.db", workers=4, progress=False)
+        by_item = dict(enumerate(parts))
+        result = loom.map(by_item.get, list(by_item), "t", key="id", mode="merge")
+        assert result.counts.get("error") == 1
+        bad = next(i for i, part in by_item.items() if part is broken)
+        message = result.summary.errors[0].message
+        assert f"item {bad}" in message and "'id'" in message
+        loaded = loom.table("t")["id"].tolist() if "t" in loom.tables else []
+        assert sorted(loaded) == sorted(r["id"] for p in parts if p is not broken for r in p)
