@@ -17,6 +17,7 @@ from .errors import (
 from .execution.queue import MessageQueue, WorkerQueue
 from .messages import (
     SENTINEL,
+    AddTasks,
     Msg,
     MsgTaskFinish,
     MsgTaskFinished,
@@ -25,6 +26,7 @@ from .messages import (
     MsgTaskStarted,
     TaskDef,
 )
+from .page import Page
 from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging
 from .rows import Rows
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SENTINEL",
+    "AddTasks",
     "ConfigError",
     "Display",
     "HandlerRegistry",
@@ -47,6 +50,7 @@ __all__ = [
     "MsgTaskStart",
     "MsgTaskStarted",
     "NoSuchTable",
+    "Page",
     "PicklingFailed",
     "PipelineError",
     "RetryAfter",

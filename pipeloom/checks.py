@@ -12,6 +12,7 @@ from .store.text import check_task
 
 __all__ = [
     "check_collection",
+    "check_max_tasks",
     "check_rate",
     "check_retry_policy",
     "check_unique",
@@ -115,3 +116,13 @@ def check_rate(rate: float | None) -> float | None:
     """`rate=` (task starts per second) or None; ConfigError unless it is > 0."""
     _positive("rate", rate)
     return None if rate is None else float(rate)
+
+
+def check_max_tasks(max_tasks: int | None, total: int | None) -> None:
+    """ConfigError for a `max_tasks` that is not a positive int, or below a list's length."""
+    if max_tasks is None:
+        return
+    if type(max_tasks) is not int or max_tasks < 1:
+        raise ConfigError(f"max_tasks must be a positive int or None, not {max_tasks!r}")
+    if total is not None and total > max_tasks:
+        raise ConfigError(f"{total} tasks given, more than max_tasks={max_tasks}")

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 __all__ = [
     "WRITER_STOP",
+    "AddRefused",
     "LatestProgress",
     "RunClosing",
     "SourceFailed",
@@ -85,6 +86,10 @@ class TasksQueued:
     """(task_id, name) of tasks `resume=True` skips (done in an earlier run)."""
     last: bool = False
     """The caller's tasks are exhausted: the run's total is known."""
+    parent: Any = None
+    """The task that added these (`AddTasks`); None for the caller's own tasks."""
+    definitions: tuple[str | None, ...] = ()
+    """Added tasks only: each as JSON (None if it has no JSON form), to re-create on resume."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,14 @@ class SourceFailed:
 
     error: str
     traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddRefused:
+    """A task's `AddTasks` could not be taken (a duplicate id, `max_tasks`): its error."""
+
+    task_id: Any
+    error: str
 
 
 @dataclass(frozen=True, slots=True)

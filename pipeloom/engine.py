@@ -7,7 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .checks import check_collection, check_rate, check_retry_policy, check_workers, task_key
+from .checks import (
+    check_collection,
+    check_max_tasks,
+    check_rate,
+    check_retry_policy,
+    check_workers,
+    task_key,
+)
 from .errors import ConfigError
 from .execution.coroutines import is_async_worker, use_current_loop
 from .execution.executors import make_backend, make_runner
@@ -15,7 +22,7 @@ from .execution.queue import MessageQueue
 from .execution.retry import RetryOn
 from .execution.throttle import Throttle
 from .execution.wire import dumps_worker
-from .feed import TaskFeed, is_collection
+from .feed import TaskFeed, is_collection, recreate
 from .lifecycle import drive, open_run
 from .progress.display import choose_display
 from .store.connection import Synchronous, check_db_path
@@ -63,6 +70,7 @@ def run_pipeline(
     async_loop: str = "auto",
     executor: Any = "threads",
     lock_timeout: float = 60.0,
+    max_tasks: int | None = None,
 ) -> RunSummary:
     """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
 
@@ -93,6 +101,9 @@ def run_pipeline(
     further request with `q.throttle()` (`await q.athrottle()`). A server's push-back
     (HTTP 429/503 with `Retry-After`, or `pipeloom.RetryAfter`) retries after its delay
     and slows the whole run.
+
+    A task may add tasks to the run (`q.put(AddTasks(tasks))`: the next page, a listing's
+    details); `max_tasks` bounds how many tasks a run may have in all.
     """
     worker_fn = default_worker if worker_fn is None else worker_fn
     if not callable(worker_fn):
@@ -110,6 +121,7 @@ def run_pipeline(
         use_current_loop(async_loop)
     db_text = check_db_path(db_path)
     total = check_collection(tasks) if is_collection(tasks) else None
+    check_max_tasks(max_tasks, total)
     seen: set = set()
     registry = handlers if isinstance(handlers, HandlerRegistry) else HandlerRegistry(handlers)
     run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
@@ -135,7 +147,9 @@ def run_pipeline(
         total=total,
     )
     run = open_run(writer, display, run_name, n_workers)
-    feed = TaskFeed(tasks, run.q, seen, run.writer.skipped_ids)
+    feed = run.feed = TaskFeed(tasks, run.q, seen, run.writer.skipped_ids, max_tasks)
+    run.q.growth = feed.add
+    recreate(feed, run.writer.to_recreate)
     runner = make_runner(
         worker_fn,
         feed,

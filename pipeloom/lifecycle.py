@@ -43,6 +43,8 @@ class Run:
     name: str
     db_path: str
     workers: int
+    feed: Any = None
+    """The run's `TaskFeed` (tasks added while it runs are counted there)."""
     interrupted: bool = field(default=False)
     """A Ctrl-C arrived: `KeyboardInterrupt` is raised once the run is closed."""
 
@@ -170,7 +172,11 @@ def _wait_for_writer(writer: SQLiteWriter) -> None:
 def _facts(run: Run) -> dict[str, int]:
     """What the run's throttle counted: push-backs obeyed, attempts timed out, abandoned."""
     limiter = run.q.limiter
-    return {} if limiter is None else limiter.facts()
+    facts = {} if limiter is None else limiter.facts()
+    repeated = getattr(run.feed, "repeated", 0)
+    if repeated:
+        facts["repeated"] = repeated
+    return facts
 
 
 def _warn_abandoned(facts: dict[str, int]) -> None:
@@ -204,6 +210,7 @@ def _summarize(run: Run) -> RunSummary:
         throttled=facts.get("throttled", 0),
         timed_out=facts.get("timed_out", 0),
         abandoned=facts.get("abandoned", 0),
+        repeated=facts.get("repeated", 0),
     )
     run.display.finish(snap, summary)
     if snap.errors:  # one line per run: the display and the result show each error

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .execution.lane import CURRENT_TASK
 from .slots_init import direct_init
 
 __all__ = [
     "SENTINEL",
+    "AddTasks",
     "Msg",
     "MsgTaskFinish",
     "MsgTaskFinished",
@@ -93,3 +95,26 @@ Msg = MsgTaskStarted | MsgTaskProgress | MsgTaskFinished
 
 MsgTaskStart = MsgTaskStarted
 MsgTaskFinish = MsgTaskFinished
+
+
+@dataclass(frozen=True, slots=True)
+class AddTasks:
+    """Tasks a running task adds to its own run: the next page, the details of a listing.
+
+    They are checked as the run's first tasks are (a duplicate id, an unusable task, or
+    more than `max_tasks=` is the adding task's error), recorded with the adding task's id
+    in `task_runs.parent_id`, and run by the same workers.
+    """
+
+    tasks: Any
+    """The tasks to add (any iterable of tasks, as `run_pipeline` takes them)."""
+    task_id: Any = None
+    """The adding task; left out, the task running where the message is made."""
+    skip_repeats: bool = False
+    """Skip (and count) a task whose id the run already has, instead of refusing the batch:
+    for tasks keyed by their content, where the same id is the same task."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        if self.task_id is None:
+            object.__setattr__(self, "task_id", CURRENT_TASK.get())

@@ -40,6 +40,8 @@ class RunSummary:
     """Attempts that ran past `timeout=` (recorded as `TimeoutError`, retried if allowed)."""
     abandoned: int = 0
     """Of those, attempts whose thread could not be stopped and was left running."""
+    repeated: int = 0
+    """Tasks added again though the run had them (the same item on two pages): run once."""
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,7 @@ class RunSummary:
                 (self.throttled, "push-backs obeyed"),
                 (self.timed_out, "attempts timed out"),
                 (self.abandoned, "threads abandoned"),
+                (self.repeated, "repeated items mapped once"),
             )
             if n
         )

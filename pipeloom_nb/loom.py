@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -192,12 +193,17 @@ class Loom:
         check_map_table(table)
         check_rows_options(table, key, mode, schema)
         kw.setdefault("name", map_run_name(fn, table))
-        return self._run(
-            map_tasks(items, item_key),
-            map_worker(fn, table, key, mode, schema),
+        tasks, repeated = map_tasks(items, item_key)
+        result = self._run(
+            tasks,
+            map_worker(fn, table, key, mode, schema, item_key),
             cancel_event=threading.Event(),
             **kw,
         )
+        if repeated:
+            summary = result.summary
+            result = RunResult(replace(summary, repeated=summary.repeated + repeated))
+        return result
 
     def _run(
         self,

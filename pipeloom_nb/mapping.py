@@ -23,7 +23,8 @@ import pandas as pd
 
 from pipeloom.errors import ConfigError
 from pipeloom.feed import is_collection
-from pipeloom.messages import TaskDef
+from pipeloom.messages import AddTasks, TaskDef
+from pipeloom.page import Page
 from pipeloom.rows import Rows
 from pipeloom.store.loads import check_target_table
 from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue
@@ -34,6 +35,7 @@ __all__ = [
     "map_run_name",
     "map_tasks",
     "map_worker",
+    "next_tasks",
 ]
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -115,30 +117,47 @@ def _canonical(item: Any) -> Any:
 
 def map_tasks(
     items: Iterable[Any], item_key: Callable[[Any], Any] | None = None
-) -> Iterable[TaskDef]:
-    """One task per item, keyed by the item (or `item_key(item)`) and named after it.
+) -> tuple[Iterable[TaskDef], int]:
+    """One task per item, keyed by the item (or `item_key(item)`) and named after it; and
+    how many equal items were dropped (an item given twice is mapped once).
 
     A collection gives a list, checked whole; an iterator a generator, read as the run
     needs tasks (a repeated key then stops the run, naming the item that repeats it).
     """
     if not is_collection(items):
-        return _lazy_tasks(items, item_key)
+        return _lazy_tasks(items, item_key), 0
     tasks, seen = [], {}
     for item in items:
         task_id = _key(item, item_key)
         if task_id in seen:
+            if _equal(seen[task_id], item):
+                continue
             raise ConfigError(
-                f"items {_label(seen[task_id])} and {_label(item)} have the same key "
-                f"{task_id!r}: {_MAP_ONCE}"
+                f"items {_label(seen[task_id])} and {_label(item)} are different and have "
+                f"the same key {task_id!r}: {_MAP_ONCE}"
             )
         seen[task_id] = item
         tasks.append(TaskDef(task_id, _label(item), params=item))
-    return tasks
+    return tasks, len(items) - len(tasks)
 
 
-_MAP_ONCE = (
-    "map each item once (e.g. list(dict.fromkeys(items))), or pass item_key= to tell them apart"
-)
+def next_tasks(page: Page, item_key: Callable[[Any], Any] | None) -> AddTasks | None:
+    """The tasks a `Page` adds: its next item(s), keyed as the map's items are."""
+    items = page.next_items()
+    if not items:
+        return None
+    tasks = [TaskDef(_key(item, item_key), _label(item), params=item) for item in items]
+    return AddTasks(tasks, skip_repeats=item_key is None)
+
+
+_MAP_ONCE = "pass an item_key= that tells them apart"
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _lazy_tasks(items: Iterable[Any], item_key: Callable[[Any], Any] | None) -> Iterator[TaskDef]:
@@ -147,7 +166,9 @@ def _lazy_tasks(items: Iterable[Any], item_key: Callable[[Any], Any] | None) -> 
         task_id = _key(item, item_key)
         if task_id in seen:
             raise ConfigError(
-                f"item {_label(item)} has the same key {task_id!r} as an earlier item: {_MAP_ONCE}"
+                f"item {_label(item)} has the same key {task_id!r} as an earlier item: map "
+                "each item once (e.g. list(dict.fromkeys(items))), or pass item_key= to tell "
+                "them apart"
             )
         seen.add(task_id)
         yield TaskDef(task_id, _label(item), params=item)
@@ -169,11 +190,18 @@ def map_worker(
     key: str | tuple[str, ...] | None = None,
     mode: str = "append",
     schema: str = "evolve",
+    item_key: Callable[[Any], Any] | None = None,
 ) -> Callable[[TaskDef, Any], None]:
-    """A worker that calls `fn(item)` and sends what it returns as `Rows` for `table`."""
+    """A worker that calls `fn(item)` and sends what it returns as `Rows` for `table`.
+
+    A `Page` sends its rows, and adds its next item(s) to the run as tasks of this map.
+    """
 
     def worker(task: TaskDef, q: Any) -> None:
         out = fn(task.params)
+        page = out if isinstance(out, Page) else None
+        if page is not None:
+            out = page.rows
         try:
             rows = Rows(table, out, key=key, mode=mode, schema=schema, task_id=task.task_id)
         except UnsupportedValue as exc:
@@ -184,6 +212,9 @@ def map_worker(
             raise type(exc)(f"item {task.name}: {exc}") from None
         if rows.row_count or mode == "replace":  # replace: no rows at all empties the table
             q.put(rows)
+        grow = None if page is None else next_tasks(page, item_key)
+        if grow is not None:
+            q.put(grow)
 
     worker.__qualname__ = getattr(fn, "__qualname__", "map")
     worker.__module__ = getattr(fn, "__module__", __name__)

@@ -73,6 +73,36 @@ class Runner:
         self.in_flight: dict[Any, Item] = {}
         self.finished = threading.Event()
         """Set when every worker has stopped taking tasks."""
+        self._growth = threading.Condition(threading.Lock())
+        self._idle = 0
+        """Workers waiting for a task in flight to add tasks (`AddTasks`) or end."""
+        if hasattr(self.feed, "on_added"):
+            self.feed.on_added(self.wake)
+
+    def has_work(self) -> bool:
+        """True when a task waits to be taken (added, or refilled by another worker)."""
+        return bool(self._todo) or getattr(self.feed, "has_added", bool)()
+
+    def may_grow(self) -> bool:
+        """True while a task in flight may still add tasks, or added ones wait."""
+        return not self.q.cancelled.is_set() and (bool(self.in_flight) or self.has_work())
+
+    def wake(self) -> None:
+        """Tasks were added, or a task ended: idle workers look again."""
+        if self._idle:
+            with self._growth:
+                self._growth.notify_all()
+
+    def wait_for_growth(self) -> bool:
+        """Wait while tasks in flight may add tasks; True once there is work to take."""
+        with self._growth:
+            self._idle += 1
+            try:
+                while self.may_grow() and not self.has_work():
+                    self._growth.wait(0.1)
+            finally:
+                self._idle -= 1
+        return not self.q.cancelled.is_set() and self.has_work()
 
     def _next(self) -> Item | None:
         if self.q.cancelled.is_set():

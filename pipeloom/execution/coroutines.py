@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import ConfigError, WriterError
 from .attempt import Item, run_attempts_async
 from .base import Runner
-from .lane import LANE
+from .lane import CURRENT_TASK, LANE
 
 __all__ = [
     "AsyncRunner",
@@ -62,7 +62,14 @@ class AsyncRunner(Runner):
 
     async def _consume(self, running: dict[Any, asyncio.Task], slot: int) -> None:
         LANE.set(f"coroutine-{slot}")  # this task's context, inherited by its attempts
-        while (item := self._next()) is not None:
+        while True:
+            item = self._next()
+            if item is None:
+                if not self.may_grow():
+                    return
+                await asyncio.sleep(0.01)  # a task in flight may add tasks
+                continue
+            CURRENT_TASK.set(item[1])  # the job's context is a copy taken now
             job = asyncio.ensure_future(self._run_one(item))
             running[item[1]] = job
             try:

@@ -97,6 +97,10 @@ class Backend(Protocol):
         ...
 
 
+_WAKE = object()
+"""Put on the calls' done-queue when tasks are added (no call of that name is pending)."""
+
+
 class PoolRunner(Runner):
     """Tasks on a `Backend`'s pool; the same protocol as `ThreadRunner`."""
 
@@ -172,14 +176,21 @@ class PoolRunner(Runner):
                 self.backend.pace()
         self._tainted |= msg.abandoned
 
+    def wake(self) -> None:
+        """Tasks were added: submit them without waiting for a call to end."""
+        self._done.put(_WAKE)
+
     def _drive(self) -> None:
         try:
-            self._submit_more()
-            while self._pending:
-                self._settle(self._done.get())
+            while True:
                 self._submit_more()
-            self._cancel_suspects()
-            self._wait_forwarded()
+                while self._pending:
+                    self._settle(self._done.get())
+                    self._submit_more()
+                self._cancel_suspects()
+                self._wait_forwarded()  # every end heard: any task they added is in the feed
+                if self.q.cancelled.is_set() or not self.has_work():
+                    break
         finally:
             self._shut()
             self.finished.set()

@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..control import LatestProgress
 from ..errors import RunEnded, WriterError
-from ..messages import MsgTaskProgress
+from ..messages import AddTasks, MsgTaskProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 
@@ -107,6 +107,8 @@ class MessageQueue(Throttled):
         self.cancelled = cancelled if cancelled is not None else threading.Event()
         """Set when the run is being cancelled; long workers may poll `q.cancelled.is_set()`."""
         self.writer_error: BaseException | None = None
+        self.growth: Callable[[AddTasks, bool], None] | None = None
+        """Takes the tasks an `AddTasks` adds (the run's feed), as it is put."""
 
     def put(self, msg: Any, block: bool = True, timeout: float | None = None) -> None:
         """Queue a message for the writer, waiting while the queue is full.
@@ -129,6 +131,11 @@ class MessageQueue(Throttled):
                     return
             except TypeError:  # an unhashable id: queued, for the writer to report
                 pass
+        elif type(msg) is AddTasks and self.growth is not None:
+            if self._latest:
+                self._release(msg.task_id)
+            self.growth(msg, self.cancelled.is_set())
+            return
         elif self._latest:
             self._release(getattr(msg, "task_id", None))
         if self._q.qsize() >= self.maxsize:

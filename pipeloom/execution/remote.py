@@ -24,7 +24,7 @@ from ..clock import utc_now as _now
 from ..control import TasksCancelled
 from .attempt import Item, RetryPolicy, run_attempts
 from .coroutines import is_async_worker
-from .lane import LANE
+from .lane import CURRENT_TASK, LANE
 from .queue import Throttled
 from .wire import Link, ReturnPath, pickle_batch
 
@@ -272,6 +272,7 @@ def run_chunk(
                 q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
                 break
             q.task_begins()
+            CURRENT_TASK.set(item[1])
             run_attempts(call, item, q, policy)
             q.task_ends()
             if careful:

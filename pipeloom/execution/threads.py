@@ -8,7 +8,7 @@ import time
 from ..errors import WriterError
 from .attempt import Item, run_attempts
 from .base import Runner
-from .lane import LANE
+from .lane import CURRENT_TASK, LANE
 
 __all__ = ["ThreadRunner"]
 
@@ -32,9 +32,16 @@ class ThreadRunner(Runner):
     def _loop(self) -> None:
         LANE.set(threading.current_thread().name)  # looked up once, not per attempt
         try:
-            while (item := self._next()) is not None:
+            while True:
+                item = self._next()
+                if item is None:
+                    if self.wait_for_growth():
+                        continue
+                    return
+                CURRENT_TASK.set(item[1])
                 self._run_one(item)
                 del self.in_flight[item[1]]
+                self.wake()
         except WriterError:
             return  # the engine reports the writer's failure
         finally:

@@ -11,6 +11,7 @@ retry or the next task, so the concurrency stays. Coroutines are cancelled inste
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -87,7 +88,10 @@ def call_with_timeout(fn: Callable[..., Any], task: Any, q: Any, seconds: float)
         except BaseException as exc:  # re-raised in the worker's thread
             outcome.append(exc)
 
-    thread = threading.Thread(target=attempt, name="pipeloom-attempt", daemon=True)
+    context = contextvars.copy_context()  # the task's own (its id for AddTasks, its lane)
+    thread = threading.Thread(
+        target=context.run, args=(attempt,), name="pipeloom-attempt", daemon=True
+    )
     thread.start()
     thread.join(seconds)
     if thread.is_alive():

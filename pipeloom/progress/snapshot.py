@@ -53,6 +53,8 @@ class StatsSnapshot:
     how many were taken so far."""
     resumed_from: int | None = None
     """With `resume=True`: the run this one continues (its skipped tasks were done there)."""
+    growing: bool = False
+    """Tasks have added tasks (`AddTasks`): the total may grow, the ETA is a lower bound."""
 
     @property
     def completed(self) -> int:
@@ -92,6 +94,8 @@ class RunStats:
     ended: float | None = None
     resumed_from: int | None = None
     """With `resume=True`: the run this one continues."""
+    growing: bool = False
+    """Tasks have added tasks: the total may still grow."""
 
     def add_error(self, err: TaskError) -> None:
         """Keep an error for display (the first `max_errors` only; all are in the database)."""
@@ -117,4 +121,5 @@ class RunStats:
                 finished=self.ended is not None,
                 total_known=self.total_known,
                 resumed_from=self.resumed_from,
+                growing=self.growing and self.ended is None,
             )

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..control import (
     WRITER_STOP,
+    AddRefused,
     LatestProgress,
     RunClosing,
     SourceFailed,
@@ -69,6 +70,7 @@ class MessageApplier:
             TaskClosed: book.closed,
             TasksCancelled: book.cancelled,
             TasksQueued: book.queued,
+            AddRefused: book.add_refused,
             SourceFailed: book.source_failed,
             RunClosing: on_closing,
             LatestProgress: self._latest,

@@ -31,6 +31,8 @@ class OpenedRun(NamedTuple):
     """Runs of dead processes marked `interrupted`."""
     resumed_from: int | None = None
     """With `resume=True`: the refresh this run continues (None: nothing to continue)."""
+    to_recreate: tuple[tuple[Any, str], ...] = ()
+    """With `resume=True`: (parent, definition) of tasks added there and not done."""
 
 
 def open_run(
@@ -50,8 +52,11 @@ def open_run(
     drop_stages_of(conn, interrupted)
     since = record.latest_refresh(conn, name) if resume and store_task_status else None
     run_id = record.insert_run(conn, name, workers, params, this_process(), since)
-    skipped = frozenset() if since is None else record.done_before(conn, name, since, run_id)
-    return OpenedRun(run_id, skipped, interrupted, since)
+    if since is None:
+        return OpenedRun(run_id, frozenset(), interrupted)
+    skipped = record.done_before(conn, name, since, run_id)
+    added = record.unfinished_added(conn, name, since, run_id, skipped)
+    return OpenedRun(run_id, skipped, interrupted, since, tuple(added))
 
 
 def apply_user_schema(conn: WriterConnection, schema: Schema | None) -> None:

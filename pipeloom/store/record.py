@@ -23,6 +23,7 @@ __all__ = [
     "insert_run",
     "insert_tasks",
     "latest_refresh",
+    "unfinished_added",
     "update_counts",
     "upsert_tasks",
     "write_batch",
@@ -107,6 +108,24 @@ def done_before(conn: sqlite3.Connection, name: str, since: int, run_id: int) ->
     return frozenset(r[0] for r in rows)
 
 
+def unfinished_added(
+    conn: sqlite3.Connection, name: str, since: int, run_id: int, done: frozenset
+) -> list[tuple[Any, str]]:
+    """(parent, definition) of tasks added in runs `since` .. `run_id` and not done there.
+
+    What a resumed run re-creates: its first tasks may be done (skipped), and the pages
+    or details they added still wait.
+    """
+    rows = conn.execute(
+        "SELECT t.id, t.parent_id, t.definition FROM task_runs t "
+        "JOIN pipeline_runs p ON p.run_id = t.run_id WHERE p.name = ? AND t.run_id >= ? "
+        "AND t.run_id < ? AND t.definition IS NOT NULL ORDER BY t.run_id",
+        (name, since, run_id),
+    )
+    latest = {task_id: (parent, text) for task_id, parent, text in rows if task_id not in done}
+    return list(latest.values())
+
+
 def insert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Iterable[TaskState]) -> None:
     """A `task_runs` row for each task, as it stands (queued or skipped)."""
     conn.executemany(
@@ -130,12 +149,23 @@ def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Sequence[TaskStat
         start += size
 
 
+_ADDED_TASK = """
+INSERT INTO task_runs (run_id, id, name, status, parent_id, definition)
+VALUES (?, ?, ?, 'queued', ?, ?)
+ON CONFLICT(run_id, id) DO UPDATE SET parent_id=excluded.parent_id,
+  definition=excluded.definition
+"""
+
+
 def write_batch(conn: sqlite3.Connection, run_id: int, book: TaskBook, store: bool) -> list:
     """Write what a batch changed: task rows, attempts, the run's counts; the rows written."""
     dirty = book.take_dirty()
     if store:
         if dirty:
             upsert_tasks(conn, run_id, dirty)
+        if book.added_rows:
+            rows, book.added_rows = book.added_rows, []
+            conn.executemany(_ADDED_TASK, [(run_id, *row) for row in rows])
         attempts = book.take_attempts()
         if attempts:
             insert_attempts(conn, run_id, attempts)

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS task_runs (
   error       TEXT,
   attempts    INTEGER NOT NULL DEFAULT 0,
   worker      TEXT,
+  parent_id,
+  definition  TEXT,
   PRIMARY KEY (run_id, id)
 );
 DROP INDEX IF EXISTS idx_task_runs_status;
@@ -75,7 +77,11 @@ _ADDED_RUN_COLUMNS = {
 }
 """Columns added after pipeloom 0.1; older files get them with ALTER TABLE."""
 
-_ADDED_TASK_COLUMNS = {"worker": "TEXT"}  # the lane of the task's last attempt
+_ADDED_TASK_COLUMNS = {
+    "worker": "TEXT",  # the lane of the task's last attempt
+    "parent_id": "",  # the task that added this one (AddTasks), any type as task ids
+    "definition": "TEXT",  # an added task as JSON, to re-create it on resume
+}
 
 
 def init_schema(conn: sqlite3.Connection, *, store_task_status: bool = True) -> None:
@@ -99,7 +105,7 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         cols = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         for name, decl in added.items():
             if cols and name not in cols:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}".rstrip())
 
 
 def _refuse_legacy_task_runs(conn: sqlite3.Connection) -> None:

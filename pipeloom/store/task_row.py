@@ -23,6 +23,7 @@ class TaskState:
         "finished_at",
         "message",
         "name",
+        "parent",
         "progress",
         "result",
         "started_at",
@@ -45,6 +46,8 @@ class TaskState:
         self.final = False
         """Set when a failure or lost rows fixed the status; later messages do not change it."""
         self.worker: str | None = None
+        self.parent: Any = None
+        """The task that added this one (`AddTasks`), if any."""
         self.closed = False
         """Set when nothing more will happen to the task: its last attempt ended, it was
         cancelled, skipped or settled. Once its row is committed its state may be dropped."""

@@ -11,7 +11,7 @@ from collections.abc import Container, Iterable
 from typing import Any
 
 from ..clock import iso_ns
-from ..control import SourceFailed, TaskClosed, TasksCancelled, TasksQueued
+from ..control import AddRefused, SourceFailed, TaskClosed, TasksCancelled, TasksQueued
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import TERMINAL, RunStats, TaskError
 from .task_row import TaskState, attempt_row
@@ -51,6 +51,8 @@ class TaskBook:
         self._written: list[TaskState] = []
         self.attempt_rows: list[tuple] = []
         """Attempts of tasks that failed at least once, not yet written."""
+        self.added_rows: list[tuple] = []
+        """(task_id, name, parent, definition) of added tasks, for their rows."""
         self._unknown: set[str] = set()
         self._total: int | None = None
         self._taken = 0
@@ -113,8 +115,25 @@ class TaskBook:
 
         Not counted in `stats.messages` (the messages of the run's workers).
         """
+        if m.parent is not None:
+            self._added(m)
         self.register(m.tasks, m.skipped, m.last)
         self.stats.messages -= 1
+
+    def _added(self, m: TasksQueued) -> None:
+        """Tasks a running task added: the run's total grows, and their parent is kept."""
+        n = len(m.tasks) + len(m.skipped)
+        if self._total is not None:
+            self._total += n
+            self.stats.total += n
+        self.stats.growing = True
+        definitions = m.definitions or (None,) * n
+        for (task_id, name), definition in zip((*m.tasks, *m.skipped), definitions, strict=True):
+            self.added_rows.append((task_id, name, m.parent, definition))
+
+    def add_refused(self, m: AddRefused) -> None:
+        """A task's `AddTasks` was refused: that task is `error`."""
+        self.handler_failed(m.task_id, f"AddTasks: {m.error}", None)
 
     def source_failed(self, m: SourceFailed) -> None:
         """Taking the next task failed: the run took no more (a run-level error)."""

@@ -119,7 +119,9 @@ class SQLiteWriter(threading.Thread):
         """Set at the very end of `run()`, after the connection is closed: wait on this."""
         self.run_id: int | None = None
         self.skipped_ids: frozenset = frozenset()
-        """With `resume=True`: ids already `done` in an earlier run of the same name."""
+        """With `resume=True`: ids already `done` in the refresh this run continues."""
+        self.to_recreate: tuple[tuple[Any, str], ...] = ()
+        """With `resume=True`: (parent, definition) of added tasks not done there."""
         self.interrupted_runs: list[int] = []
         """Runs of dead processes this writer marked `interrupted` when it opened."""
         self.error: BaseException | None = None
@@ -322,6 +324,7 @@ class SQLiteWriter(threading.Thread):
             resume=self._resume,
         )
         self.run_id, self.skipped_ids, self.interrupted_runs = opened[:3]
+        self.to_recreate = opened.to_recreate
         self.loads.run_id = self.run_id
         self.stats.resumed_from = opened.resumed_from
         if tasks is not None:
