@@ -124,13 +124,18 @@ def test_item_key_chooses_the_identity(loom, db_path):
     assert [i for (i,) in ids] == ["eu/1", "eu/2", "eu/3"]
 
 
-def test_duplicate_items_are_refused_before_any_work(loom, db_path):
+def test_different_items_with_one_key_are_refused_before_any_work(loom, db_path):
     calls = Calls()
-    with pytest.raises(ConfigError, match=r"items 2 and 2 have the same key"):
-        loom.map(lambda i: calls.add(i), [1, 2, 3, 2], table="t")
-    with pytest.raises(ConfigError, match="same key 'a'"):
+    with pytest.raises(ConfigError, match="are different and have the same key 'a'"):
         loom.map(lambda i: calls.add(i), ["A", "a"], table="t", item_key=str.lower)
     assert calls.items == [] and not db_path.exists()
+
+
+def test_an_item_given_twice_is_mapped_once_and_the_result_says_so(loom):
+    calls = Calls()
+    result = loom.map(lambda i: calls.add(i), [1, 2, 3, 2], table="t")
+    assert sorted(calls.items) == [1, 2, 3]
+    assert result.summary.repeated == 1 and "1 repeated items mapped once" in str(result.summary)
 
 
 def test_an_item_with_no_stable_key_asks_for_item_key(loom, db_path):

@@ -1,9 +1,10 @@
 """The retry policy: what to retry, after how long, and how long one attempt may take.
 
 The default (`retry_on=None`) retries what a second try can fix: network errors,
-timeouts, HTTP 429 / 5xx, `RetryAfter`, and any other exception, except those a retry
-repeats for sure: an HTTP 4xx other than 408/425/429, and data or programming errors
-(`ValueError`, `TypeError`, `LookupError`, `AttributeError`, `NameError`, ...).
+timeouts, HTTP 429 / 5xx, `RetryAfter`, a response body cut short or garbled (see
+`bodies`), and any other exception, except those a retry repeats for sure: an HTTP 4xx
+other than 408/425/429, and data or programming errors (`ValueError`, `TypeError`,
+`LookupError`, `AttributeError`, `NameError`, ...).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RetryAfter
+from .bodies import is_body_error
 
 __all__ = [
     "NO_RETRY",
@@ -101,6 +103,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, RetryAfter | OSError):
         return True
     if any(c.__name__ in TRANSPORT_NAMES for c in type(exc).__mro__):
+        return True
+    if is_body_error(exc):
         return True
     return not isinstance(exc, PERMANENT)
 

@@ -95,12 +95,22 @@ class Throttle:
             now = self._clock()
             if now >= self._hold:  # push-backs to starts made before the last one: once
                 if self.rate is None:
-                    self.rate = max(1.0, sum(1 for t in self._recent if t > now - 1.0))
+                    self.rate = self._recent_rate(now)
                 current = self._rate(now) or self.rate
                 self._factor = max(MIN_FACTOR, current / self.rate / 2)
             self._hold = max(self._hold, now + delay)
             self._since = self._hold
             self._next = max(self._next, self._hold)
+
+    def _recent_rate(self, now: float) -> float:
+        """Starts per second over the last second, or over the run's age if younger: a
+        push-back in a run's first milliseconds does not mistake them for a whole second."""
+        starts = [t for t in self._recent if t > now - 1.0]
+        if not starts:
+            return 1.0
+        older = len(starts) < len(self._recent)  # the run is older than a second
+        span = 1.0 if older else min(1.0, max(0.05, now - starts[0]))
+        return max(1.0, len(starts) / span)
 
     def record(self, closed: Any) -> None:
         """Hear how an attempt ended (a `TaskClosed`): push-backs, timeouts."""
