@@ -9,6 +9,7 @@ __all__ = [
     "eta_text",
     "outcome_text",
     "parts_text",
+    "percent",
     "plural",
     "progress_line",
     "resumed_text",
@@ -89,12 +90,12 @@ def outcome_text(status: str, s: StatsSnapshot) -> str:
         return f"ended with {plural(s.counts.get('error', 0) or len(s.errors), 'error')}: {of}"
     if status == "cancelled":
         reached = s.completed - s.counts.get("cancelled", 0)
-        return f"cancelled at {_percent(reached, s.total)}: {of}"
+        return f"cancelled at {percent(reached, s.total)}: {of}"
     return f"{status}: {of}"
 
 
-def _percent(n: int, total: int) -> str:
-    """`7%`; never 100% for less than all, nor 0% for more than none."""
+def percent(n: int, total: int) -> str:
+    """`7%` of `total`; never 100% for less than all, nor 0% for more than none."""
     if total <= 0:
         return "0%"
     pct = 100 * n / total

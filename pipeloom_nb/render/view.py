@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 
 from pipeloom.progress.snapshot import StatsSnapshot, TaskError
-from pipeloom.progress.words import outcome_text, plural, progress_line
+from pipeloom.progress.words import outcome_text, percent, plural, progress_line
 
 from .bar import bar_html
 from .tasks import tasks_html
@@ -31,7 +31,7 @@ def state_html(s: StatsSnapshot, status: str | None = None) -> str:
     """Beside the bar: the share of tasks at a final status while the run lasts; then how
     the run ended (`ended with 4 errors: 2,996 of 3,000 done`)."""
     if status is None:
-        words = f"{100 * s.completed / s.total:.0f}%" if s.total_known and s.total else ""
+        words = percent(s.completed, s.total) if s.total_known else ""
         colour = "inherit"
     else:
         words = outcome_text(status, s)
