@@ -183,3 +183,21 @@ def test_tasks_in_flight_are_escaped_and_their_bars_bounded():
     text = tasks_html([BarState(1, "<b>", 1.5, "a & b"), BarState(2, "two", -0.2, "")])
     assert "&lt;b&gt;" in text and "a &amp; b" in text and "<b>" not in text
     assert "value='1.000'" in text and text.count("<progress max='1'") == 1  # no progress: moving
+
+
+def test_a_result_after_the_widget_says_only_the_outcome_and_alone_says_it_all(db_path):
+    from pipeloom_nb import Loom
+
+    def fail_one(task, q):
+        if task.task_id == 3:
+            raise OSError("disk on fire")
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(10)]
+    under_widget = Loom(db_path, progress="widgets").run(tasks, fail_one)
+    alone = Loom(db_path, progress=False).run(tasks, fail_one)
+    assert under_widget.shown and not alone.shown
+    short = under_widget._repr_html_()
+    assert "ended with 1 error: 9 of 10 done" in short and "listed above" in short
+    assert "disk on fire" not in short and "pipeloom-bar" not in short
+    whole = alone._repr_html_()
+    assert "pipeloom-bar" in whole and "disk on fire" in whole and "<details>" in whole
