@@ -54,8 +54,7 @@ def _change(row: pd.Series) -> str:
 
 
 def compare_runs(db_path: str, run_a: int, run_b: int) -> RunComparison:
-    """The tasks in both runs, matched by task id, with their status and duration in each;
-    and the tasks only one of them has."""
+    """The tasks in both runs, matched by task id, and those only one of them has."""
     a, b = _run_tasks(db_path, run_a), _run_tasks(db_path, run_b)
     both = a.merge(b.drop(columns=["name"]), on="task_id", suffixes=("_a", "_b"))
     both["delta_s"] = both["duration_s_b"] - both["duration_s_a"]
@@ -76,8 +75,7 @@ def _or_empty(df: pd.DataFrame | None) -> pd.DataFrame:
 
 
 class RunComparison:
-    """Run `b` against run `a`: every shared task, what broke, what was fixed, what slowed,
-    and the tasks added or removed."""
+    """Run `b` against run `a`: shared tasks, what broke, was fixed, slowed, came or went."""
 
     def __init__(
         self,

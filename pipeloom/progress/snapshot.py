@@ -95,8 +95,10 @@ class StatsSnapshot:
 
     @property
     def eta(self) -> float | None:
-        """Whole seconds left at this run's rate, at least 1 while tasks are left; None while
-        the total is unknown or before this run's first task ends."""
+        """Whole seconds left at this run's rate (at least 1 while tasks are left), or None.
+
+        None while the total is unknown, or before this run's first task ends.
+        """
         if not self.total_known:
             return None
         left, rate = self.left, self.rate
@@ -106,8 +108,11 @@ class StatsSnapshot:
 
     @property
     def eta_is_lower_bound(self) -> bool:
-        """True when the run may take longer than `eta` says: retries may add attempts, or
-        every task left is in flight (how long each still takes is unknown)."""
+        """True when the run may take longer than `eta` says (see below).
+
+        Retries may add attempts; or every task left is in flight, and how long each still
+        takes is unknown.
+        """
         return self.left > 0 and (self.retries > 0 or self.left <= self.in_flight)
 
 

@@ -120,8 +120,7 @@ class WidgetDisplay:
         self._ui.wait(seconds, until)
 
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
-        """Final state: the bar's parts and the outcome in words; tasks in flight gone, Stop
-        disabled."""
+        """Final state: the bar's parts and the outcome in words; Stop disabled."""
         if self._ui is not None:
             self._ui.close()
             self._ui = None
