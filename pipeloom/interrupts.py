@@ -3,7 +3,8 @@
 A `KeyboardInterrupt` raised in the middle of closing (between putting the stop marker
 and the writer's last commit, say) would leave data unwritten and the run unrecorded.
 While a `DeferredInterrupts` block lasts, SIGINT in the main thread is noted instead:
-the engine finishes closing, records the run `cancelled`, then raises `KeyboardInterrupt`.
+the engine finishes closing, records the run `cancelled`, then raises `KeyboardInterrupt`
+(`run_interrupted`: it says what the run did, and IPython shows it from the caller's line).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ class DeferredInterrupts:
             self._active = False
 
 
+_OWN = frozenset({"pipeloom", "pipeloom_nb"})
+"""The packages whose frames an interrupted run's traceback leaves out."""
+
+
 def run_interrupted(message: str, summary: Any = None) -> KeyboardInterrupt:
     """The `KeyboardInterrupt` a run raises once closed after Ctrl-C (a notebook's Interrupt).
 
@@ -87,6 +92,3 @@ def outside_pipeloom(tb: TracebackType | None) -> TracebackType | None:
     for entry in reversed(frames):
         kept = TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     return kept
-
-
-_OWN = frozenset({"pipeloom", "pipeloom_nb"})
