@@ -25,6 +25,8 @@ def test_a_resumed_run_counts_its_skipped_tasks_apart_from_its_rate():
     assert line.endswith("resuming run 12: 2,996 done before") and "ETA" not in line
     later = snap({"skipped": 2996, "done": 2}, elapsed=20.0, in_flight=2, resumed_from=12)
     assert later.rate == 0.1 and later.eta == 20.0 and later.eta_is_lower_bound
+    ended = snap({"skipped": 2996, "done": 4}, elapsed=30.0, resumed_from=12, finished=True)
+    assert progress_line(ended).endswith("resumed run 12: 2,996 done before")
 
 
 def test_the_eta_is_never_zero_while_tasks_are_left_and_says_when_it_is_a_lower_bound():

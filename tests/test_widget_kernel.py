@@ -121,7 +121,7 @@ def test_a_resumed_run_counts_its_skipped_tasks_apart_and_its_rate_on_its_own(ex
     nb, _ = executed
     view = final_views(nb)["nightly"]
     assert parts(view) == {"skipped": 98.0, "done": 2.0}
-    assert re.search(r"resuming( run \d+)?: 196 done before", view)
+    assert re.search(r"resumed( run \d+)?: 196 done before", view)
     line = re.search(r"class='pipeloom-line'>([^<]+)<", view).group(1)
     assert line.startswith("4/4 · 4 done · ")
     rate = float(re.search(r"([\d.]+) tasks/s", line).group(1))

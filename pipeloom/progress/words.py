@@ -43,10 +43,12 @@ def parts_text(s: StatsSnapshot) -> str:
 
 
 def resumed_text(s: StatsSnapshot) -> str:
-    """`resuming run 12: 2,996 done before`, or "" when no task was skipped."""
+    """`resuming run 12: 2,996 done before` (`resumed ...` once the run ended), or "" when
+    no task was skipped."""
     if not s.skipped:
         return ""
-    head = "resuming" if s.resumed_from is None else f"resuming run {s.resumed_from}"
+    verb = "resumed" if s.finished else "resuming"
+    head = verb if s.resumed_from is None else f"{verb} run {s.resumed_from}"
     return f"{head}: {s.skipped:,} done before"
 
 
