@@ -1,6 +1,6 @@
 """marimo: a notebook exported headless (`marimo export html`), and served (`marimo run`) to
-Debian's Chromium, shows the run's progress and its result; marimo's Interrupt cancels a
-run, which is recorded `cancelled`.
+Debian's Chromium, shows the run's progress and its result (a run in the background too);
+marimo's Interrupt cancels a run, which is recorded `cancelled`.
 """
 
 from __future__ import annotations
@@ -65,6 +65,21 @@ def _(loom, result):
 
 
 @app.cell
+def _(loom, orders, time):
+    def steady(task, q):
+        time.sleep(0.001)
+
+    handle = loom.start(orders, steady, name="background")
+    return (handle,)
+
+
+@app.cell
+def _(handle):
+    handle.result().status
+    return
+
+
+@app.cell
 def _(TaskDef, loom, os, signal, time):
     def interrupting(task, q):
         if task.task_id == 20:
@@ -104,7 +119,7 @@ def _html(cell: dict) -> str:
 
 @pytest.mark.notebook
 @pytest.mark.timeout(120)
-def test_an_exported_notebook_shows_the_progress_the_result_and_a_cancelled_interrupt(tmp_path):
+def test_an_exported_notebook_shows_progress_results_and_records_an_interrupt_cancelled(tmp_path):
     nb = _notebook(tmp_path, n=200, pause=0.001)
     out = tmp_path / "orders.html"
     cmd = [sys.executable, "-m", "marimo", "export", "html", str(nb), "-o", str(out)]
@@ -112,7 +127,7 @@ def test_an_exported_notebook_shows_the_progress_the_result_and_a_cancelled_inte
         [*cmd, "--no-sandbox"], cwd=tmp_path, capture_output=True, text=True, timeout=90
     )
     assert out.exists(), done.stderr[-3000:]
-    _, run, shown, chart, stopped = _cells(out.read_text())
+    _, run, shown, chart, started, waited, stopped = _cells(out.read_text())
     view = _html(run)  # the cell assigns the result: its output is the run's final view
     assert "pipeloom-progress" in view and "ended with 20 errors: 180 of 200 done" in view
     assert re.findall(r"pipeloom-(done|error)' style='width:([\d.]+)%", view) == [
@@ -124,8 +139,10 @@ def test_an_exported_notebook_shows_the_progress_the_result_and_a_cancelled_inte
     assert "pipeloom-result" in result and "run 1 · orders" in result
     bundle = chart["outputs"][0]["data"]["application/vnd.marimo+mimebundle"]
     assert "image/png" in (bundle if isinstance(bundle, dict) else json.loads(bundle))
+    assert "done: 200 tasks" in _html(started)  # drawn from the run's own thread
+    assert "&#x27;done&#x27;" in _html(waited)
     console = "".join(c["text"] for c in stopped["console"])
-    assert re.search(r"KeyboardInterrupt.*run 2 cancelled by Interrupt: 2\d done", console)
+    assert re.search(r"KeyboardInterrupt.*run 3 cancelled by Interrupt: 2\d done", console)
     with sqlite3.connect(tmp_path / "runs.db") as conn:
         status, cancelled = conn.execute(
             "SELECT status, (SELECT count(*) FROM task_runs t WHERE t.run_id = p.run_id "
