@@ -1,8 +1,9 @@
 """Progress in marimo: the same view as the widget's, in the running cell's output.
 
-marimo lets only the cell's own thread write the cell's output, so the ticker thread just
-hands over its latest snapshot, and the cell's thread, which waits for the run in
-`wait`, draws it (at most as often as the ticker snapshots, ~10 times a second).
+marimo lets only the cell's own thread (or a `marimo.Thread` it started, as `Loom.start`
+does) write the cell's output, so the ticker thread just hands over its latest snapshot,
+and the thread that waits for the run in `wait` draws it (at most as often as the ticker
+snapshots, ~10 times a second).
 `mo.output.replace` puts the view where `mo.status.progress_bar` would put its bar: a
 progress bar shows one fraction, and this view shows the run's parts, its tasks in
 flight and its errors. marimo's Interrupt reaches the run as a `KeyboardInterrupt`,
