@@ -19,8 +19,8 @@ from .clock import utc_now
 from .control import WRITER_STOP, RunClosing, TasksCancelled
 from .errors import ConfigError, WriterError
 from .execution.queue import MessageQueue
-from .interrupts import DeferredInterrupts
-from .progress.display import Display
+from .interrupts import DeferredInterrupts, run_interrupted
+from .progress.display import Display, in_notebook
 from .progress.snapshot import RunStats
 from .progress.ticker import Ticker
 from .store.writer import SQLiteWriter
@@ -78,6 +78,7 @@ def open_run(writer: SQLiteWriter, display: Display, name: str, workers: int) ->
 def drive(run: Run, runner: Any, grace: float) -> RunSummary:
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
     cancelled = False
+    run.stats.watch(runner.in_flight, getattr(getattr(runner, "policy", None), "retries", 0))
     try:
         run.display.start(
             run.stats.snapshot(), name=run.name, workers=run.workers, cancel=run.q.cancelled
@@ -91,17 +92,27 @@ def drive(run: Run, runner: Any, grace: float) -> RunSummary:
             cancelled = _wait(run, runner)
     except KeyboardInterrupt:
         run.interrupted = cancelled = True
-        LOG.warning("interrupted: cancelling tasks not yet started")
+        if not in_notebook():  # a notebook shows the run's end, and the exception says it
+            LOG.warning("interrupted: cancelling tasks not yet started")
     finally:
         summary = _close(run, runner, cancelled, grace)
     if run.interrupted:
-        raise KeyboardInterrupt
+        raise _interrupted(summary)
     if run.writer.error is not None:
         raise WriterError(f"the writer failed: {run.writer.error}") from run.writer.error
     source_error = getattr(runner.feed, "error", None)
     if source_error is not None:
         raise source_error  # recorded as a run-level error: the run took no more tasks
     return summary
+
+
+def _interrupted(summary: RunSummary) -> KeyboardInterrupt:
+    """`KeyboardInterrupt: run 7 cancelled by Interrupt: 120 done, 280 cancelled`."""
+    return run_interrupted(
+        f"run {summary.run_id} cancelled by Interrupt: {summary.done:,} done, "
+        f"{summary.cancelled:,} cancelled",
+        summary,
+    )
 
 
 def _wait(run: Run, runner: Any) -> bool:
@@ -213,7 +224,7 @@ def _summarize(run: Run) -> RunSummary:
         repeated=facts.get("repeated", 0),
     )
     run.display.finish(snap, summary)
-    if snap.errors:  # one line per run: the display and the result show each error
+    if snap.errors and not in_notebook():  # in a notebook, the display and the result say it
         LOG.warning(
             "run %s (%s): %d error(s), the first: %s",
             summary.run_id,

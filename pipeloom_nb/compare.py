@@ -54,22 +54,44 @@ def _change(row: pd.Series) -> str:
 
 
 def compare_runs(db_path: str, run_a: int, run_b: int) -> RunComparison:
-    """The tasks in both runs, matched by task id, with their status and duration in each."""
+    """The tasks in both runs, matched by task id, and those only one of them has."""
     a, b = _run_tasks(db_path, run_a), _run_tasks(db_path, run_b)
     both = a.merge(b.drop(columns=["name"]), on="task_id", suffixes=("_a", "_b"))
     both["delta_s"] = both["duration_s_b"] - both["duration_s_a"]
     both["ratio"] = both["duration_s_b"] / both["duration_s_a"]
     both["change"] = both.apply(_change, axis=1) if len(both) else pd.Series(dtype=object)
-    return RunComparison(run_a, run_b, both)
+    return RunComparison(run_a, run_b, both, added=_only_in(b, a), removed=_only_in(a, b))
+
+
+def _only_in(run: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """The tasks of `run` that `other` does not have."""
+    return run[~run["task_id"].isin(other["task_id"])].reset_index(drop=True)
+
+
+def _or_empty(df: pd.DataFrame | None) -> pd.DataFrame:
+    """`df`, or no task."""
+    columns = ["task_id", "name", "status", "attempts", "duration_s"]
+    return pd.DataFrame(columns=columns) if df is None else df
 
 
 class RunComparison:
-    """Run `b` against run `a`: every shared task, what broke, what was fixed, what slowed."""
+    """Run `b` against run `a`: shared tasks, what broke, was fixed, slowed, came or went."""
 
-    def __init__(self, run_a: int, run_b: int, tasks: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        run_a: int,
+        run_b: int,
+        tasks: pd.DataFrame,
+        added: pd.DataFrame | None = None,
+        removed: pd.DataFrame | None = None,
+    ) -> None:
         self.run_a, self.run_b = run_a, run_b
         self.tasks = tasks
         """Tasks in both runs: status, attempts and duration_s in each, delta_s, ratio, change."""
+        self.added = _or_empty(added)
+        """Tasks only in run b: task_id, name, status, attempts, duration_s."""
+        self.removed = _or_empty(removed)
+        """Tasks only in run a: task_id, name, status, attempts, duration_s."""
 
     @property
     def newly_failing(self) -> pd.DataFrame:
@@ -88,24 +110,31 @@ class RunComparison:
 
     @property
     def summary(self) -> str:
-        """One line: shared tasks, newly failing, newly fixed, total seconds a and b."""
+        """One line: shared tasks, newly failing, newly fixed, added, removed, total seconds."""
         t = self.tasks
         return (
-            f"run {self.run_b} vs run {self.run_a}: {len(t)} tasks in both, "
-            f"{len(self.newly_failing)} newly failing, {len(self.newly_fixed)} newly fixed, "
+            f"run {self.run_b} vs run {self.run_a}: {len(t):,} tasks in both, "
+            f"{len(self.newly_failing):,} newly failing, {len(self.newly_fixed):,} newly fixed, "
+            f"{len(self.added):,} added, {len(self.removed):,} removed, "
             f"task time {t['duration_s_a'].sum():.2f}s -> {t['duration_s_b'].sum():.2f}s"
         )
 
     def _repr_html_(self) -> str:
         parts = [f"<b>{html.escape(self.summary)}</b>"]
-        for title, df in (
-            ("newly failing", self.newly_failing.head(10)),
-            ("newly fixed", self.newly_fixed.head(10)),
-            ("slowest regressions", self.regressions(5)),
+        both = ["task_id", "name", "status_a", "status_b", "duration_s_a", "duration_s_b"]
+        one = ["task_id", "name", "status", "duration_s"]
+        for title, df, cols in (
+            ("newly failing", self.newly_failing.head(10), both),
+            ("newly fixed", self.newly_fixed.head(10), both),
+            ("slowest regressions", self.regressions(5), both),
+            (f"added (only in run {self.run_b})", self.added.head(10), one),
+            (f"removed (only in run {self.run_a})", self.removed.head(10), one),
         ):
             if len(df):
-                cols = ["task_id", "name", "status_a", "status_b", "duration_s_a", "duration_s_b"]
-                parts.append(f"<p>{title}</p>{df[cols].to_html(index=False, float_format='%.3f')}")
+                parts.append(
+                    f"<p>{html.escape(title)}</p>"
+                    f"{df[cols].to_html(index=False, float_format='%.3f')}"
+                )
         return f"<div class='pipeloom-compare'>{''.join(parts)}</div>"
 
     def __repr__(self) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any
 
+from .frontends import in_marimo
 from .results import RunResult
 
 __all__ = ["RunHandle"]
@@ -19,7 +21,7 @@ class RunHandle:
     def __init__(self, run: Callable[[], RunResult], cancel_event: threading.Event) -> None:
         self.cancel_event = cancel_event
         self._future: Future[RunResult] = Future()
-        self._thread = threading.Thread(
+        self._thread = _thread_class()(
             target=self._run, args=(run,), daemon=True, name="pipeloom-run"
         )
         self._thread.start()
@@ -48,3 +50,9 @@ class RunHandle:
     def __repr__(self) -> str:
         state = "done" if self.done() else "running"
         return f"<RunHandle {state}>"
+
+
+def _thread_class() -> type[threading.Thread]:
+    """In marimo, marimo's `Thread`, which may draw in the output of the cell that started
+    it; elsewhere a plain thread."""
+    return sys.modules["marimo"].Thread if in_marimo() else threading.Thread

@@ -215,8 +215,7 @@ class Loom:
         handlers: HandlerRegistry | None = None,
         **kw: Any,
     ) -> RunResult:
-        if progress is None:
-            progress = self.progress
+        display = choose_display(self.progress if progress is None else progress)
         kw.setdefault("workers", self.workers)
         kw.setdefault("executor", self.executor)
         kw.setdefault("rate", self.rate)
@@ -229,11 +228,11 @@ class Loom:
             schema=list(self._schemas.values()),
             wal=self.wal,
             synchronous=self.synchronous,
-            progress=progress,
+            progress=display,
             cancel_event=cancel_event,
             **kw,
         )
-        return RunResult(summary)
+        return RunResult(summary, shown=getattr(display, "shows_run", False))
 
     # --- reading ------------------------------------------------------------------------------
     def sql(self, query: str, params: Any = None) -> pd.DataFrame:

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 import pandas as pd
 
 from pipeloom.errors import NoSuchTable
-from pipeloom.progress.snapshot import TaskError
+from pipeloom.progress.snapshot import StatsSnapshot
+from pipeloom.progress.words import duration, outcome_text
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.loads import STAGE_PREFIX
 from pipeloom.store.tables import OWN_TABLES
@@ -16,6 +17,8 @@ from pipeloom.summary import RunSummary
 from pipeloom.timeline import Timeline, timeline
 
 from .reading import read_sql, read_table, table_names
+from .render import errors_block, errors_html, progress_html
+from .render.view import OUTCOME_COLOURS
 
 __all__ = ["RunResult", "Tables", "errors_html"]
 
@@ -61,19 +64,10 @@ class Tables(Mapping[str, pd.DataFrame]):
         return f"Tables({self._names()})"
 
 
-def errors_html(errors: list[TaskError], limit: int = 5) -> str:
-    """Collapsible `<details>` per error: the message, and the traceback when opened."""
-    return "".join(
-        f"<details><summary>task {html.escape(str(e.task_id))} ({html.escape(e.name)}): "
-        f"{html.escape(e.message)}</summary><pre>{html.escape(e.traceback or '')}</pre></details>"
-        for e in errors[:limit]
-    )
-
-
 class RunResult:
     """One run's outcome: counts, elapsed, errors, and its rows as DataFrames."""
 
-    def __init__(self, summary: RunSummary) -> None:
+    def __init__(self, summary: RunSummary, shown: bool = False) -> None:
         self.summary = summary
         """The engine's `RunSummary`; its facts are also attributes here."""
         self.run_id = summary.run_id
@@ -96,6 +90,9 @@ class RunResult:
         """Workers the run used."""
         self.tables = Tables(summary.db_path)
         """Your tables (mapping of name to DataFrame, read when asked for)."""
+        self.shown = shown
+        """True when the run's display keeps its final state, errors included, in view: then
+        this result, shown after it, says only the outcome."""
 
     @property
     def ok(self) -> bool:
@@ -131,13 +128,30 @@ class RunResult:
         return f"<RunResult {self.summary}>"
 
     def _repr_html_(self) -> str:
+        if self.shown:
+            return self._outcome_html()
         s = self.summary
-        colour = "#2e7d32" if s.ok else "#c62828"
-        counts = " · ".join(f"{k} <b>{v}</b>" for k, v in sorted(s.counts.items()) if v)
-        errors = errors_html(s.errors)
+        view = progress_html(_final(s), f"run {s.run_id} · {s.name}", 0, s.status)
+        errors = errors_block(s.errors) if s.errors else ""
+        return f"<div class='pipeloom-result'>{view}{errors}</div>"
+
+    def _outcome_html(self) -> str:
+        """One line, under a display that shows the rest: how the run ended, how fast."""
+        s = self.summary
+        colour = OUTCOME_COLOURS.get(s.status, "inherit")
+        errors = (
+            " · its errors are listed above (all of them: <code>result.errors</code>)"
+            if s.errors
+            else ""
+        )
         return (
             f"<div class='pipeloom-result'><span style='color:{colour};font-weight:bold'>"
-            f"run {s.run_id} {html.escape(s.status)}</span> — {html.escape(s.name)}<br>"
-            f"{s.total} tasks: {counts or 'none'} · {s.elapsed:.2f}s · "
-            f"{s.tasks_per_second:,.1f} tasks/s{errors}</div>"
+            f"run {s.run_id} {html.escape(outcome_text(s.status, _final(s)))}</span> — "
+            f"{html.escape(s.name)} · {duration(s.elapsed)} · {s.tasks_per_second:,.1f} "
+            f"tasks/s{errors}</div>"
         )
+
+
+def _final(s: RunSummary) -> StatsSnapshot:
+    """The summary as the final snapshot a display would draw."""
+    return StatsSnapshot(s.total, s.counts, [], s.errors, s.elapsed, s.messages, finished=True)

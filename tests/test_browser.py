@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOT = ROOT / "test-artifacts" / "widget-progress.png"
-"""What the user sees (docs/img/widget-progress.png is a copy of one); never a tracked file."""
+"""What the user sees; never a tracked file."""
 TOKEN = "pipeloom-test"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -53,6 +53,22 @@ Loom("timeline.db", workers=4, progress=False).run(
     [TaskDef(i, f"page {i}") for i in range(80)], work, retries=1, retry_backoff=0.02
 ).timeline()
 """
+WITH_ERRORS = """\
+import time
+from pipeloom import TaskDef
+from pipeloom_nb import Loom
+
+def fetch(task, q):
+    time.sleep(0.004)
+    if task.task_id % 150 == 13:
+        raise ConnectionError(f"HTTPError: 502 from the orders API (order {task.task_id})")
+
+Loom("orders.db", workers=8).run([TaskDef(i, f"order {i}") for i in range(600)], fetch,
+                                 name="orders")
+"""
+ERRORS_SHOT = SHOT.with_name("widget-errors-{app}.png")
+"""A run ending with errors as each app shows it (docs/img/widget-progress.png is a copy of
+JupyterLab's)."""
 TIMELINE_SHOT = SHOT.with_name("timeline.png")
 """The timeline as JupyterLab draws it (docs/img/timeline.png is a copy of one)."""
 
@@ -70,7 +86,7 @@ def _serve(tmp_path: Path, app: str):
     pytest.importorskip("playwright")
     shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path)
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    for name, code in (("stop", LONG_RUN), ("timeline", TIMELINE)):
+    for name, code in (("stop", LONG_RUN), ("timeline", TIMELINE), ("errors", WITH_ERRORS)):
         nbformat.write(
             nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)], metadata=kernel),
             tmp_path / f"{name}.ipynb",
@@ -160,24 +176,66 @@ def test_quickstart_shows_widget_progress_and_dataframe(lab):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         _open_and_run_all(page, f"{lab}/lab/tree/01-quickstart.ipynb?token={TOKEN}")
         try:
-            bar = page.wait_for_selector(".widget-hprogress .progress-bar-success", timeout=30_000)
+            page.wait_for_selector(".pipeloom-state:has-text('done: 24 tasks')", timeout=30_000)
         except Exception:
             page.screenshot(path=str(SHOT.with_name("failure.png")))
             raise
         page.wait_for_selector(".jp-RenderedHTMLCommon table.dataframe", timeout=60_000)
-        assert bar is not None
         body = page.inner_text(".jp-Notebook")
         assert "Error displaying widget" not in body
-        assert "done 24" in body
-        width = page.evaluate(
-            "document.querySelector('.widget-hprogress .progress-bar-success').style.width"
-        )
+        assert "run 1 done: 24 tasks" in body  # the result under the widget: the outcome only
+        width = page.evaluate("document.querySelector('.pipeloom-part.pipeloom-done').style.width")
         assert width == "100%"
-        for dismiss in page.query_selector_all(".jp-toast-button >> text=No"):
-            dismiss.click()
+        _dismiss_toasts(page)
         SHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".jp-Cell:has(.widget-hprogress)").screenshot(path=str(SHOT))
+        page.locator(".jp-Cell:has(.pipeloom-progress)").first.screenshot(path=str(SHOT))
         browser.close()
+
+
+def test_a_run_ending_with_errors_in_jupyterlab(lab):
+    _run_ending_with_errors(f"{lab}/lab/tree/errors.ipynb?token={TOKEN}", "lab")
+
+
+def test_a_run_ending_with_errors_in_notebook7(notebook7):
+    _run_ending_with_errors(f"{notebook7}/notebooks/errors.ipynb?token={TOKEN}", "notebook7")
+
+
+def _run_ending_with_errors(url: str, app: str) -> None:
+    """A green bar with red parts, the outcome in words beside it, each error listed once."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        _open_and_run_all(page, url)
+        try:
+            ended = ".pipeloom-state:has-text('ended with 4 errors')"
+            page.wait_for_selector(ended, timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(SHOT.with_name("failure.png")))
+            raise
+        page.wait_for_selector(".pipeloom-result", timeout=30_000)
+        state = page.inner_text(".pipeloom-state")
+        assert state == "ended with 4 errors: 596 of 600 done"
+        widths = page.evaluate(
+            "[...document.querySelectorAll('.pipeloom-part')]"
+            ".map(e => [e.classList[1], e.getBoundingClientRect().width])"
+        )
+        assert [w[0] for w in widths] == ["pipeloom-done", "pipeloom-error"]
+        assert widths[0][1] > 50 * widths[1][1] > 0  # mostly green, a visible red sliver
+        body = page.inner_text(".jp-Notebook")
+        assert body.count("HTTPError: 502 from the orders API (order 13)") == 1
+        assert "Traceback" not in body.replace("Traceback (most recent call last)", "")
+        _dismiss_toasts(page)
+        shot = Path(str(ERRORS_SHOT).format(app=app))
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".jp-Cell:has(.pipeloom-progress)").first.screenshot(path=str(shot))
+        browser.close()
+
+
+def _dismiss_toasts(page) -> None:
+    for dismiss in page.query_selector_all(".jp-toast-button >> text=No"):
+        dismiss.click()
 
 
 def test_a_timeline_draws_in_jupyterlab(lab):
@@ -209,7 +267,8 @@ def test_notebook7_shows_progress_and_stop_cancels(notebook7):
 
 
 def _stop_a_blocking_run(url: str) -> None:
-    """The bar shows while the cell runs; a click on Stop turns it red within seconds."""
+    """The task in flight shows while the cell runs; a click on Stop ends the run within
+    seconds, the bar showing how far it got."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -218,15 +277,16 @@ def _stop_a_blocking_run(url: str) -> None:
         _open_and_run_all(page, url)
         try:
             stop = page.wait_for_selector(".widget-button:has-text('Stop')", timeout=30_000)
-            page.wait_for_selector(".widget-hprogress .progress-bar-info", timeout=10_000)
+            page.wait_for_selector(".pipeloom-task", timeout=10_000)  # the task in flight
         except Exception:
             page.screenshot(path=str(SHOT.with_name("failure.png")))
             raise
         page.wait_for_timeout(500)
         clicked = time.monotonic()
         stop.click()
-        page.wait_for_selector(".widget-hprogress .progress-bar-danger", timeout=10_000)
+        page.wait_for_selector(".pipeloom-state:has-text('cancelled at')", timeout=10_000)
         assert time.monotonic() - clicked < 10  # the whole run takes 20 s
+        assert page.query_selector(".pipeloom-part.pipeloom-cancelled") is not None
         page.wait_for_selector(".jp-OutputArea-output:has-text('cancelled')", timeout=10_000)
         assert "Stopped" in page.inner_text(".jp-Notebook")
         browser.close()

@@ -38,9 +38,24 @@ def test_compare_puts_shared_tasks_side_by_side(db_path):
     assert list(cmp.regressions(1)["task_id"]) == [3]
     row = cmp.tasks.set_index("task_id").loc[3]
     assert row["duration_s_b"] > row["duration_s_a"] and row["delta_s"] > 0.1
-    assert "1 newly failing, 1 newly fixed" in cmp.summary
+    assert "1 newly failing, 1 newly fixed, 1 added, 0 removed" in cmp.summary
     html = cmp._repr_html_()
     assert "newly failing" in html and "slowest regressions" in html
+
+
+def test_compare_counts_and_lists_the_tasks_added_and_removed(db_path):
+    loom = Loom(db_path, workers=2, progress=False)
+    a = loom.run(tasks(5), lambda task, q: None)
+    b = loom.run([TaskDef(i, f"t{i}") for i in range(2, 9)], lambda task, q: None)
+    cmp = loom.compare(a.run_id, b.run_id)
+    assert sorted(cmp.tasks["task_id"]) == [2, 3, 4]
+    assert cmp.added["task_id"].tolist() == [5, 6, 7, 8]
+    assert cmp.removed["task_id"].tolist() == [0, 1]
+    assert set(cmp.added.columns) >= {"name", "status", "duration_s"}
+    assert "3 tasks in both, 0 newly failing, 0 newly fixed, 4 added, 2 removed" in cmp.summary
+    html = cmp._repr_html_()
+    assert f"added (only in run {b.run_id})" in html and f"removed (only in run {a.run_id})" in html
+    assert "<td>t8</td>" in html and "<td>t0</td>" in html
 
 
 def test_history_lists_every_run_and_attempt_of_a_task(db_path):

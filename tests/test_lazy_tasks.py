@@ -197,16 +197,17 @@ def test_progress_shows_an_unknown_total_until_the_generator_ends(db_path):
     tasks = (TaskDef(i, f"t{i}") for i in range(50))
     run_pipeline(db_path, tasks, worker_fn=lambda t, q: None, progress=Recording())
     assert not seen[0].total_known and seen[0].eta is None
-    assert "/? done" in progress_line(seen[0])
+    assert progress_line(seen[0]).startswith(f"{seen[0].completed}/? · ")
     assert seen[-1].total_known and seen[-1].total == 50 and "50/50" in progress_line(seen[-1])
 
 
-def test_the_widget_shows_an_unknown_total_as_a_full_info_bar():
+def test_the_widget_shows_an_unknown_total_as_the_tasks_taken_so_far():
     d = WidgetDisplay()
-    s = StatsSnapshot(70, {"done": 40}, [], [], 1.0, 0, total_known=False)
+    s = StatsSnapshot(70, {"done": 40}, [], [], 1.0, 0, total_known=False, in_flight=4)
     d.start(s, name="gen", workers=2, cancel=threading.Event())
-    assert (d.overall.value, d.overall.max, d.overall.bar_style) == (40, 40, "info")
-    assert "40/? done" in d.status.value
+    assert "40/? · 40 done · 4 running" in d.view.value
+    assert "width:57.143%" in d.view.value  # 40 done of the 70 taken
+    assert "pipeloom-state" in d.view.value and "%</span>" not in d.view.value  # no share
 
 
 def test_loom_map_over_a_generator(tmp_path):

@@ -58,7 +58,8 @@ def test_run_with_inline_handler_and_schema(loom):
     df = result.task_runs
     assert len(df) == 5 and set(df.status) == {"done"}
     assert str(df.started_at.dtype).startswith("datetime64") and df.progress.dtype == float
-    assert "run 1 done" in result._repr_html_()
+    view = result._repr_html_()  # no display showed it: the whole view
+    assert "run 1 · " in view and "done: 5 tasks" in view and "pipeloom-bar" in view
 
 
 def test_rerun_handler_cell_replaces_and_redefined_class_still_matches(loom):
@@ -186,8 +187,8 @@ def test_without_a_widget_front_end_progress_falls_back_to_text(db_path, capsys)
     from IPython.testing.globalipapp import start_ipython
 
     from pipeloom.progress import LogDisplay, choose_display
-    from pipeloom.progress.display import in_kernel
     from pipeloom_nb import WidgetDisplay
+    from pipeloom_nb.frontends import in_kernel
 
     start_ipython()  # plain IPython: a shell, but no kernel and so no widget front end
     assert not in_kernel()

@@ -43,6 +43,7 @@ ENGINE = {
 }
 NOTEBOOK = {
     "Loom",
+    "MarimoDisplay",
     "RunHandle",
     "RunResult",
     "WidgetDisplay",
@@ -86,6 +87,7 @@ def test_every_error_is_a_pipeline_error():
 def test_displays_and_queues_meet_their_protocols(tmp_path):
     from pipeloom.progress import LogDisplay, NullDisplay, RichDisplay
 
-    for display in (NullDisplay(), LogDisplay(), RichDisplay(), pipeloom_nb.WidgetDisplay()):
+    notebook = (pipeloom_nb.WidgetDisplay(), pipeloom_nb.MarimoDisplay())
+    for display in (NullDisplay(), LogDisplay(), RichDisplay(), *notebook):
         assert isinstance(display, pipeloom.Display), type(display).__name__
     assert isinstance(pipeloom.MessageQueue(), pipeloom.WorkerQueue)

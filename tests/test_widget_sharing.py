@@ -2,7 +2,7 @@
 
 The test plays the front end: it keeps the models the kernel opened (and closed) on IOPub,
 and checks that every model a run's display refers to is open there, so the display can
-be drawn, while a second run opens only its own six widgets.
+be drawn, while a second run opens only its own four widgets.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def work(task, q):
     pass
 """
 RUN = "loom.run([TaskDef(i, f't{i}') for i in range(20)], work, progress='widgets')"
-OWN = {"HTMLModel": 2, "IntProgressModel": 1, "ButtonModel": 1, "HBoxModel": 1, "VBoxModel": 1}
-"""A display's own widgets: title and progress line, the bar, Stop, two boxes."""
+OWN = {"HTMLModel": 1, "ButtonModel": 1, "HBoxModel": 1, "VBoxModel": 1}
+"""A display's own widgets: the view, Stop, two boxes."""
 REF = "IPY_MODEL_"
 
 
@@ -78,7 +78,7 @@ def test_later_runs_open_only_their_own_widgets_and_refer_only_to_open_models(ke
     front = FrontEnd()
     front.run(kernel, SETUP.format(db=str(tmp_path / "shared.db")))
     first = front.run(kernel, RUN)
-    assert len(first) == 11 and not front.missing(_box(first))
+    assert len(first) == 9 and not front.missing(_box(first))
     second = front.run(kernel, RUN)
     assert _kinds(second) == OWN and not front.missing(_box(second))
     assert front.missing(_box(first)) == set()  # the first run's display is still drawn
@@ -91,4 +91,4 @@ def test_a_run_after_closing_every_widget_opens_its_layouts_again(kernel, tmp_pa
     front.run(kernel, "import ipywidgets; ipywidgets.Widget.close_all()")
     assert front.models == {}
     again = front.run(kernel, RUN)
-    assert len(again) == 11 and not front.missing(_box(again))
+    assert len(again) == 9 and not front.missing(_box(again))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 import ipywidgets as w
+import pytest
 
 from pipeloom import MsgTaskProgress, TaskDef, run_pipeline
 from pipeloom.progress import BarState, StatsSnapshot
 from pipeloom_nb import WidgetDisplay
-from pipeloom_nb.widget.bars import bars_html
+from pipeloom_nb.render import tasks_html
 from pipeloom_nb.widget.sync import set_traits
 
 
-def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
+def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0, in_flight=None):
     return StatsSnapshot(
         total=total,
         counts={"done": done, "error": error},
@@ -22,24 +24,73 @@ def snap(total=10, done=0, error=0, bars=(), errors=(), elapsed=1.0):
         errors=list(errors),
         elapsed=elapsed,
         messages=0,
+        in_flight=len(bars) if in_flight is None else in_flight,
     )
 
 
-def test_tasks_in_flight_show_up_to_one_per_worker_under_the_progress_line():
+def parts(view: str) -> dict[str, float]:
+    """The stacked bar's parts in a view: status -> width in percent."""
+    found = re.findall(r"pipeloom-part pipeloom-(\w+)' style='width:([\d.]+)%", view)
+    return {status: float(pct) for status, pct in found}
+
+
+def test_tasks_in_flight_show_up_to_one_per_worker_longest_running_first():
     d = WidgetDisplay(max_bars=8)
     d.start(snap(), name="etl", workers=3, cancel=threading.Event())
-    assert d.bars == 3 and "<progress" not in d.status.value
-    four = [BarState(i, f"task <{i}>", i / 4, f"step {i}") for i in range(4)]
+    assert d.bars == 3 and "<progress" not in d.view.value
+    four = [BarState(i, f"task <{i}>", i / 4, f"step {i}", 40.0 - i) for i in range(4)]
     d.update(snap(done=2, bars=four))
-    assert d.overall.value == 2 and d.overall.max == 10
-    shown = d.status.value
+    shown = d.view.value
     assert shown.count("<progress") == 3 and "task &lt;2&gt;" in shown and "task <3>" not in shown
     assert "value='0.500'" in shown and "step 2" in shown and "2/10" in shown
+    assert shown.index("40.0s") < shown.index("39.0s") and "… and 1 more running" in shown
+    assert "<progress max='1'" in shown  # task 0 reports no progress: a moving bar
     d.update(snap(done=3, bars=[BarState(3, "three", 0.1, "")]))
-    assert d.status.value.count("<progress") == 1 and "three" in d.status.value
-    assert "3/10" in d.status.value
+    assert d.view.value.count("<progress") == 1 and "three" in d.view.value
+    assert "3/10" in d.view.value
     d.update(snap(done=3))
-    assert "<progress" not in d.status.value
+    assert "<progress" not in d.view.value
+
+
+def test_the_bar_stacks_the_statuses_in_proportion():
+    d = WidgetDisplay()
+    d.start(snap(total=3000), name="orders", workers=4, cancel=threading.Event())
+    d.update(snap(total=3000, done=2996, error=4, in_flight=0))
+    widths = parts(d.view.value)
+    assert widths == {"done": pytest.approx(99.867, abs=0.001), "error": pytest.approx(0.133)}
+    assert "min-width:2px" in d.view.value  # 4 errors in 3,000 stay visible
+
+
+def test_a_run_with_errors_ends_green_with_a_red_part_and_says_so(db_path):
+    d = WidgetDisplay()
+
+    def some_fail(task, q):
+        if task.task_id % 50 == 7:
+            raise OSError(f"disk on fire {task.task_id}")
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(200)]
+    run_pipeline(db_path, tasks, worker_fn=some_fail, progress=d)
+    assert parts(d.view.value) == {"done": 98.0, "error": 2.0}
+    assert "ended with 4 errors: 196 of 200 done" in d.view.value
+    assert "disk on fire 7" in d.errors.value and d.errors in d.widget.children
+    assert d.stop_button.disabled and d.stop_button.description == "Finished"
+
+
+def test_a_stopped_run_shows_how_far_it_got(db_path):
+    d = WidgetDisplay()
+
+    def worker(task, q):
+        if task.task_id == 20:
+            d.stop_button.click()
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(300)]
+    summary = run_pipeline(db_path, tasks, workers=1, worker_fn=worker, progress=d)
+    done = summary.counts["done"]
+    widths = parts(d.view.value)
+    assert set(widths) == {"done", "cancelled"} and 21 <= done <= 25
+    assert widths["done"] == pytest.approx(100 * done / 300, abs=0.001)
+    assert f"cancelled at {round(100 * done / 300)}%: {done} of 300 done" in d.view.value
+    assert d.stop_button.description == "Stopped"
 
 
 def test_stop_button_sets_the_cancel_event():
@@ -50,21 +101,12 @@ def test_stop_button_sets_the_cancel_event():
     assert cancel.is_set() and d.stop_button.disabled
 
 
-def test_final_state_success_and_failure_colours(db_path):
+def test_a_run_done_is_all_green_and_opens_no_errors_block(db_path):
     ok = WidgetDisplay()
     run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=lambda t, q: None, progress=ok)
-    assert ok.overall.bar_style == "success" and ok.overall.value == 1
+    assert parts(ok.view.value) == {"done": 100.0} and "done: 1 task" in ok.view.value
     assert ok.stop_button.disabled and ok.stop_button.description == "Finished"
-
-    bad = WidgetDisplay()
-
-    def boom(task, q):
-        raise OSError("disk on fire")
-
-    run_pipeline(db_path, [TaskDef(1, "a")], worker_fn=boom, progress=bad)
-    assert bad.overall.bar_style == "danger"
-    assert "disk on fire" in bad.errors.value and bad.errors in bad.widget.children
-    assert ok.errors is None and len(ok.widget.children) == 3
+    assert ok.errors is None and len(ok.widget.children) == 1
 
 
 def test_stop_button_cancels_a_running_pipeline_without_a_cancel_event_of_its_own(db_path):
@@ -137,7 +179,25 @@ def test_set_traits_sends_what_changed_as_one_message_and_nothing_for_what_is_sh
 
 
 def test_tasks_in_flight_are_escaped_and_their_bars_bounded():
-    assert bars_html([]) == ""
-    text = bars_html([BarState(1, "<b>", 1.5, "a & b"), BarState(2, "two", -0.2, "")])
+    assert tasks_html([]) == ""
+    text = tasks_html([BarState(1, "<b>", 1.5, "a & b"), BarState(2, "two", -0.2, "")])
     assert "&lt;b&gt;" in text and "a &amp; b" in text and "<b>" not in text
-    assert "value='1.000'" in text and "value='0.000'" in text
+    assert "value='1.000'" in text and text.count("<progress max='1'") == 1  # no progress: moving
+
+
+def test_a_result_after_the_widget_says_only_the_outcome_and_alone_says_it_all(db_path):
+    from pipeloom_nb import Loom
+
+    def fail_one(task, q):
+        if task.task_id == 3:
+            raise OSError("disk on fire")
+
+    tasks = [TaskDef(i, f"t{i}") for i in range(10)]
+    under_widget = Loom(db_path, progress="widgets").run(tasks, fail_one)
+    alone = Loom(db_path, progress=False).run(tasks, fail_one)
+    assert under_widget.shown and not alone.shown
+    short = under_widget._repr_html_()
+    assert "ended with 1 error: 9 of 10 done" in short and "listed above" in short
+    assert "disk on fire" not in short and "pipeloom-bar" not in short
+    whole = alone._repr_html_()
+    assert "pipeloom-bar" in whole and "disk on fire" in whole and "<details>" in whole

@@ -1,9 +1,9 @@
 """How a run shows its progress: the `Display` protocol, its plain forms, and the choice.
 
 The writer only updates counters (`RunStats`); one ticker thread hands snapshots of them
-to the display about ten times a second. `choose_display("auto")` picks ipywidgets in a
-Jupyter kernel (as `tqdm.auto` does, importing the notebook front end only there), Rich
-on a terminal, and log lines otherwise.
+to the display about ten times a second. `choose_display("auto")` picks the front end
+registered for the notebook it runs in (see `frontends`: ipywidgets in a Jupyter kernel,
+marimo's output in a marimo notebook), Rich on a terminal, and log lines otherwise.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import ConfigError
 from ..summary import RunSummary
+from .frontends import detected_front_end, front_end
 from .snapshot import StatsSnapshot
+from .words import progress_line
 
-__all__ = ["Display", "LogDisplay", "NullDisplay", "choose_display", "in_kernel"]
+__all__ = ["Display", "LogDisplay", "NullDisplay", "choose_display", "in_notebook", "on_terminal"]
 
 LOG = logging.getLogger("pipeloom.progress")
 
@@ -98,54 +100,42 @@ class LogDisplay(PlainWait):
         self.logger.info("%s", summary if summary is not None else progress_line(snapshot))
 
 
-def progress_line(s: StatsSnapshot) -> str:
-    """`12/100 done 10 error 2 | 34.5 tasks/s | 3.1s elapsed | ETA 25s`."""
-    eta = s.eta
-    c = s.counts
-    total = s.total if s.total_known else "?"
-    line = (
-        f"{s.completed}/{total} done {c.get('done', 0)} error {c.get('error', 0)} "
-        f"cancelled {c.get('cancelled', 0)} | {s.rate:.1f} tasks/s | {s.elapsed:.1f}s elapsed"
-    )
-    return line if eta is None else f"{line} | ETA {eta:.0f}s"
+def on_terminal() -> bool:
+    """True when stderr or stdout is a terminal (Rich draws there)."""
+    return sys.stderr.isatty() or sys.stdout.isatty()
 
 
-def in_kernel() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Notebook 7, VS Code), False elsewhere."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+def in_notebook() -> bool:
+    """True inside a notebook that a registered front end draws in (Jupyter, marimo)."""
+    return detected_front_end(load=not on_terminal()) is not None
 
 
 def choose_display(progress: Any = "auto") -> Display:
     """The display for `progress=`: a `Display` as it is, or made from a name.
 
-    "auto" (or True): ipywidgets in a Jupyter kernel, Rich on a terminal, log lines
-    otherwise; "widgets", "rich", "log" choose one; False or None show nothing.
+    "auto" (or True): the notebook's front end (ipywidgets in a Jupyter kernel, marimo's
+    output in marimo), Rich on a terminal, log lines otherwise; "widgets", "marimo",
+    "rich", "log" choose one; False or None show nothing.
     """
     if isinstance(progress, Display):
         return progress
     if progress is None or progress is False:
         return NullDisplay()
     if progress is True or progress == "auto":
-        progress = "widgets" if in_kernel() else "rich" if _on_terminal() else "log"
-    if progress == "widgets":
-        from pipeloom_nb.widget.display import WidgetDisplay
-
-        return WidgetDisplay()
+        found = detected_front_end(load=not on_terminal())
+        if found is not None:
+            return found.make()
+        progress = "rich" if on_terminal() else "log"
     if progress == "rich":
         from .terminal import RichDisplay
 
         return RichDisplay()
     if progress == "log":
         return LogDisplay()
+    named = front_end(progress) if isinstance(progress, str) else None
+    if named is not None:
+        return named.make()
     raise ConfigError(
-        "progress must be True, False, None, 'auto', 'widgets', 'rich', 'log' or a Display, "
-        f"not {progress!r}"
+        "progress must be True, False, None, 'auto', 'widgets', 'marimo', 'rich', 'log' or a "
+        f"Display, not {progress!r}"
     )
-
-
-def _on_terminal() -> bool:
-    return sys.stderr.isatty() or sys.stdout.isatty()

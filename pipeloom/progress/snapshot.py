@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .inflight import InFlight
 
 __all__ = ["TERMINAL", "BarState", "RunStats", "StatsSnapshot", "TaskError"]
 
@@ -32,9 +36,15 @@ class BarState:
     """What a display shows for one task in flight."""
 
     task_id: Any
+    """The task's id."""
     name: str
+    """The task's name."""
     fraction: float
+    """Its last reported progress, 0 to 1 (0 when it reports none)."""
     message: str
+    """Its last message ("rate limited: waiting 1.0 s", "retrying after ...")."""
+    elapsed: float = 0.0
+    """Seconds since it was first seen in flight (its first attempt's start, near enough)."""
 
 
 @dataclass(frozen=True)
@@ -55,26 +65,57 @@ class StatsSnapshot:
     """With `resume=True`: the run this one continues (its skipped tasks were done there)."""
     growing: bool = False
     """Tasks have added tasks (`AddTasks`): the total may grow, the ETA is a lower bound."""
+    in_flight: int = 0
+    """Tasks in flight now; `bars` shows the longest-running of them."""
+    retries: int = 0
+    """Attempts a task may have after its first: with retries, the ETA is a lower bound."""
 
     @property
     def completed(self) -> int:
-        """Tasks that reached a final status."""
+        """Tasks that reached a final status, skipped ones included."""
         return sum(self.counts.get(s, 0) for s in TERMINAL)
 
     @property
+    def skipped(self) -> int:
+        """Tasks skipped as done in an earlier run (`resume=True`)."""
+        return self.counts.get("skipped", 0)
+
+    @property
+    def ran(self) -> int:
+        """Tasks this run ran to their end (done or error); skipped and cancelled ones are not."""
+        return self.counts.get("done", 0) + self.counts.get("error", 0)
+
+    @property
+    def left(self) -> int:
+        """Tasks not yet at a final status (queued or in flight)."""
+        return max(0, self.total - self.completed)
+
+    @property
     def rate(self) -> float:
-        """Completed tasks per second so far."""
-        return self.completed / self.elapsed if self.elapsed > 0 else 0.0
+        """Tasks run to their end per second, in this run only (skipped tasks do not count)."""
+        return self.ran / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the current rate; None before the first task completes, or while
-        the total is not known."""
+        """Whole seconds left at this run's rate (at least 1 while tasks are left), or None.
+
+        None while the total is unknown, or before this run's first task ends.
+        """
         if not self.total_known:
             return None
-        rate = self.rate
-        left = self.total - self.completed
-        return left / rate if rate > 0 and left > 0 else (0.0 if left <= 0 else None)
+        left, rate = self.left, self.rate
+        if left == 0:
+            return 0.0
+        return float(max(1, math.ceil(left / rate))) if rate > 0 else None
+
+    @property
+    def eta_is_lower_bound(self) -> bool:
+        """True when the run may take longer than `eta` says (see below).
+
+        Retries may add attempts, tasks may add tasks (`AddTasks`); or every task left is in
+        flight, and how long each still takes is unknown.
+        """
+        return self.left > 0 and (self.retries > 0 or self.growing or self.left <= self.in_flight)
 
 
 @dataclass
@@ -96,6 +137,16 @@ class RunStats:
     """With `resume=True`: the run this one continues."""
     growing: bool = False
     """Tasks have added tasks: the total may still grow."""
+    retries: int = 0
+    """Attempts a task may have after its first (the run's `retries=`)."""
+    running: InFlight | None = None
+    """The runner's tasks in flight (see `watch`); None: those the writer heard start."""
+
+    def watch(self, tasks: Mapping[Any, Any], retries: int = 0) -> None:
+        """Show the tasks in `tasks` (the runner's: id -> (task, id, name)) as in flight."""
+        with self.lock:
+            self.running = InFlight(tasks)
+            self.retries = retries
 
     def add_error(self, err: TaskError) -> None:
         """Keep an error for display (the first `max_errors` only; all are in the database)."""
@@ -103,18 +154,16 @@ class RunStats:
             self.errors.append(err)
 
     def snapshot(self, max_bars: int = 64) -> StatsSnapshot:
-        """Copy the counters and up to `max_bars` in-flight tasks."""
+        """Copy the counters and the `max_bars` longest-running tasks in flight."""
         with self.lock:
-            bars = []
-            for st in self.in_flight.values():
-                bars.append(BarState(st.task_id, st.name, st.progress, st.message))
-                if len(bars) >= max_bars:
-                    break
-            end = self.ended if self.ended is not None else time.monotonic()
+            now = time.monotonic()
+            if self.running is None:
+                self.running = InFlight(self.in_flight)
+            end = self.ended if self.ended is not None else now
             return StatsSnapshot(
                 total=self.total,
                 counts=dict(self.counts),
-                bars=bars,
+                bars=self._bars(max_bars, now) if self.ended is None else [],
                 errors=list(self.errors),
                 elapsed=end - self.started,
                 messages=self.messages,
@@ -122,4 +171,18 @@ class RunStats:
                 total_known=self.total_known,
                 resumed_from=self.resumed_from,
                 growing=self.growing and self.ended is None,
+                in_flight=len(self.running.tasks) if self.ended is None else 0,
+                retries=self.retries,
             )
+
+    def _bars(self, n: int, now: float) -> list[BarState]:
+        """The `n` longest in flight, with what the writer heard of each (progress, message)."""
+        bars = []
+        heard = self.in_flight
+        for task_id, item, elapsed in self.running.oldest(n, now):  # type: ignore[union-attr]
+            st = heard.get(task_id)
+            if st is not None:
+                bars.append(BarState(task_id, st.name, st.progress, st.message, elapsed))
+            else:  # a runner's item: (task, task id, name)
+                bars.append(BarState(task_id, str(item[2]), 0.0, "", elapsed))
+        return bars

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,6 +24,7 @@ from ..rlog import get_console
 from ..summary import RunSummary
 from .display import PlainWait
 from .snapshot import TERMINAL, StatsSnapshot
+from .words import duration, eta_text, outcome_text, resumed_text
 
 __all__ = [
     "RichDisplay",
@@ -33,20 +35,19 @@ __all__ = [
 ]
 
 
-def make_overall_progress(console: Console | None = None) -> Progress:
-    """The sticky overall bar: M/N, percent, elapsed and ETA."""
-    return Progress(
+def make_overall_progress(console: Console | None = None, remaining: bool = True) -> Progress:
+    """The sticky overall bar: M/N, percent, elapsed and (`remaining`) Rich's own ETA."""
+    columns = [
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        *([TimeRemainingColumn()] if remaining else []),
         TextColumn("{task.fields[extra]}"),
-        console=console or get_console(),
-        auto_refresh=False,
-    )
+    ]
+    return Progress(*columns, console=console or get_console(), auto_refresh=False)
 
 
 def make_task_progress(console: Console | None = None) -> Progress:
@@ -83,12 +84,16 @@ def update_task_bars(progress: Progress, bars: dict[Any, TaskID], tasks: list[An
 
 
 class RichDisplay(PlainWait):
-    """A `Display` for terminals: reuses a fixed pool of bars for the tasks in flight."""
+    """A `Display` for terminals: reuses a fixed pool of bars for the tasks in flight.
+
+    The overall bar counts this run's tasks; skipped ones, the ETA (from this run's rate)
+    and the outcome are said beside it.
+    """
 
     def __init__(self, console: Console | None = None, max_bars: int = 8) -> None:
         self.console = console or get_console()
         self.max_bars = max_bars
-        self.overall = make_overall_progress(self.console)
+        self.overall = make_overall_progress(self.console, remaining=False)
         self.tasks = make_task_progress(self.console)
         self._live: Live | None = None
         self._overall_id: TaskID | None = None
@@ -120,13 +125,12 @@ class RichDisplay(PlainWait):
         if self._live is not None:
             self._live.refresh()
 
-    def _draw(self, snapshot: StatsSnapshot) -> None:
-        errors = snapshot.counts.get("error", 0)
+    def _draw(self, snapshot: StatsSnapshot, status: str | None = None) -> None:
         self.overall.update(
             self._overall_id,
             total=_total(snapshot),
-            completed=snapshot.completed,
-            extra=f"[red]{errors} error(s)" if errors else "",
+            completed=snapshot.completed - snapshot.skipped,
+            extra=escape(_beside(snapshot, status)),
         )
         for tid, bar in zip(self.task_bars, _pad(snapshot.bars, len(self.task_bars)), strict=True):
             if bar is None:
@@ -136,13 +140,13 @@ class RichDisplay(PlainWait):
                     tid,
                     description=bar.name,
                     completed=100 * bar.fraction,
-                    message=bar.message,
+                    message=f"{duration(bar.elapsed)} {bar.message}",
                     visible=True,
                 )
 
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
         """Draw the final state, drop the task bars, leave the overall bar."""
-        self._draw(snapshot)
+        self._draw(snapshot, summary.status if summary is not None else "failed")
         for tid in self.task_bars:
             self.tasks.update(tid, visible=False)
         if self._live is not None:
@@ -152,8 +156,27 @@ class RichDisplay(PlainWait):
 
 
 def _total(snapshot: StatsSnapshot) -> int | None:
-    """The bar's total: None (a pulsing bar) while tasks still come from an iterator."""
-    return snapshot.total if snapshot.total_known else None
+    """The bar's total, this run's tasks: None (a pulsing bar) while they still come from an
+    iterator."""
+    return snapshot.total - snapshot.skipped if snapshot.total_known else None
+
+
+def _beside(s: StatsSnapshot, status: str | None) -> str:
+    """`4 error · 8 running · ETA ≥ 52s · resuming run 12: 2,996 done before`, or the outcome."""
+    if status is not None:
+        return " · ".join(filter(None, (outcome_text(status, s), resumed_text(s))))
+    errors = s.counts.get("error", 0)
+    return " · ".join(
+        filter(
+            None,
+            (
+                f"{errors:,} error" if errors else "",
+                f"{s.in_flight:,} running" if s.in_flight else "",
+                eta_text(s),
+                resumed_text(s),
+            ),
+        )
+    )
 
 
 def _pad(items: list[Any], n: int) -> list[Any]:

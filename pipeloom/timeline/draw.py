@@ -24,8 +24,10 @@ COLOURS = {
     "interrupted": "#8d6e63",
     "timeout": "#ab47bc",
     "error": "#e53935",
+    "skipped": "#a5d6a7",
 }
-"""A colour per segment status (unknown statuses are drawn black)."""
+"""A colour per segment status (unknown statuses are drawn black); the live display's bar
+uses the same ones (skipped: done in an earlier run)."""
 
 _DPI = 100
 _BAR = 0.38  # half a bar's height, in lanes

@@ -1,25 +1,24 @@
-"""Progress as ipywidgets: an overall bar, the tasks in flight, errors, Stop.
+"""Progress as ipywidgets: the run's view (name, stacked bar, state, progress line, tasks in
+flight), the Stop button beside it, and its errors under it.
 
 The engine's one ticker thread calls `update` at most ~10 times a second. A redraw sends
-one comm message per widget that changed, and none for a value already shown: two per
-redraw (the bar; the progress line with the tasks in flight), and errors when they change.
+one comm message, the view's, and none when nothing changed; the errors block is sent
+again only when a new error comes.
 """
 
 from __future__ import annotations
 
-import html
 import threading
 
 import ipywidgets as w
 
-from pipeloom.progress.display import in_kernel, progress_line
 from pipeloom.progress.snapshot import StatsSnapshot
 from pipeloom.summary import RunSummary
 
-from ..results import errors_html
-from .bars import bars_html
+from ..frontends import in_kernel
+from ..render import errors_block, progress_html
 from .kernel import UiEvents
-from .shared import bar_layout, button_style, html_style, plain_layout, progress_style
+from .shared import button_style, html_style, plain_layout, row_layout, view_layout
 from .sync import set_traits
 
 __all__ = ["WidgetDisplay"]
@@ -31,21 +30,23 @@ class WidgetDisplay:
     The engine hands it the run's cancel event at `start`; the Stop button sets it.
     """
 
+    shows_run = True
+    """The run's final state, errors included, stays in view: a `RunResult` shown after it
+    says only the outcome."""
+
     def __init__(self, max_bars: int = 8) -> None:
         self.cancel_event: threading.Event | None = None
         self.stop_requested = False
         """True once Stop was clicked (before the run started, it cancels it at `start`)."""
         self.max_bars = max_bars
+        self.name = ""
+        """The run's name, shown before its bar."""
         self._shown = False
         self._ui: UiEvents | None = None
         # Layouts and styles never change: one of each serves every display in the kernel.
         self._plain = plain_layout()
-        self.title = self._html()
-        self.overall = w.IntProgress(
-            value=0, min=0, max=1, bar_style="info", layout=bar_layout(), style=progress_style()
-        )
-        self.status = self._html()
-        """The progress line, then the tasks in flight (one message per redraw for both)."""
+        self.view = w.HTML("", layout=view_layout(), style=html_style())
+        """The run's name, bar and state, its progress line, and its tasks in flight."""
         self.stop_button = w.Button(
             description="Stop",
             icon="stop",
@@ -56,19 +57,15 @@ class WidgetDisplay:
         )
         self.stop_button.on_click(self._on_stop)
         self.errors: w.HTML | None = None
-        """The first errors, added below the status at the run's first error."""
+        """The first errors, added under the view at the run's first error."""
         self.bars = 0
         """How many tasks in flight are shown (as many as workers, up to `max_bars`)."""
         self.widget = w.VBox(
-            [self.title, w.HBox([self.overall, self.stop_button], layout=self._plain), self.status],
-            layout=self._plain,
+            [w.HBox([self.view, self.stop_button], layout=row_layout())], layout=self._plain
         )
         self.redraws = 0
         """How many times the widget was redrawn."""
         self._errors_shown = 0
-
-    def _html(self, value: str = "") -> w.HTML:
-        return w.HTML(value, layout=self._plain, style=html_style())
 
     def _on_stop(self, _button: w.Button | None = None) -> None:
         self.stop_requested = True
@@ -93,7 +90,7 @@ class WidgetDisplay:
         if self.stop_requested:
             cancel.set()
         self.show()
-        self.title.value = f"<b>{html.escape(name)}</b>"
+        self.name = name
         self.bars = min(self.max_bars, max(1, workers))
         self._draw(snapshot)
 
@@ -101,20 +98,17 @@ class WidgetDisplay:
         """Redraw from a snapshot."""
         self._draw(snapshot)
 
-    def _draw(self, s: StatsSnapshot, status: str | None = None, **overall: str) -> None:
-        """Redraw: one message for the bar, one for the status (and errors when they change)."""
+    def _draw(self, s: StatsSnapshot, status: str | None = None) -> None:
+        """Redraw: one message for the view, and the errors when a new one came."""
         self.redraws += 1
-        set_traits(self.overall, max=_bar_max(s), value=s.completed, **overall)
-        if status is None:
-            status = f"<div>{html.escape(progress_line(s))}</div>{bars_html(s.bars[: self.bars])}"
-        self.status.value = status
+        set_traits(self.view, value=progress_html(s, self.name, self.bars, status))
         if s.errors and len(s.errors) != self._errors_shown:
             self._errors_shown = len(s.errors)
-            self._show_errors(_errors_html(s))
+            self._show_errors(errors_block(s.errors))
 
     def _show_errors(self, text: str) -> None:
         if self.errors is None:  # one widget fewer to open in a run without errors
-            self.errors = self._html(text)
+            self.errors = w.HTML(text, layout=self._plain, style=html_style())
             self.widget.children += (self.errors,)
         else:
             self.errors.value = text
@@ -126,13 +120,11 @@ class WidgetDisplay:
         self._ui.wait(seconds, until)
 
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
-        """Final state: green when all done, red otherwise; bars hidden, Stop disabled."""
+        """Final state: the bar's parts and the outcome in words; Stop disabled."""
         if self._ui is not None:
             self._ui.close()
             self._ui = None
-        ok = summary is not None and summary.ok
-        final = str(summary) if summary is not None else progress_line(snapshot)
-        self._draw(snapshot, html.escape(final), bar_style="success" if ok else "danger")
+        self._draw(snapshot, summary.status if summary is not None else "failed")
         stopped = self.cancel_event is not None and self.cancel_event.is_set()
         set_traits(
             self.stop_button,
@@ -145,16 +137,3 @@ class WidgetDisplay:
         from IPython.display import display
 
         display(self.widget)
-
-
-def _bar_max(s: StatsSnapshot) -> int:
-    """The bar's end: the total; while tasks still come from an iterator, the tasks completed
-    (a full bar in the `info` colour, as tqdm shows a loop of unknown length)."""
-    return max(1, s.total if s.total_known else s.completed)
-
-
-def _errors_html(s: StatsSnapshot, limit: int = 5) -> str:
-    items = errors_html(s.errors, limit)
-    more = len(s.errors) - limit
-    tail = f"<i>… and {more} more (see result.errors)</i>" if more > 0 else ""
-    return f"<div style='color:#c62828'><b>{len(s.errors)} error(s)</b>{items}{tail}</div>"

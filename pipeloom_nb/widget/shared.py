@@ -1,7 +1,7 @@
 """The layouts and styles every display shares: opened once per kernel, not once per run.
 
 Each Layout or Style is a widget of its own, opened in the front end with all its traits
-(a Layout has some forty); none of these ever changes, so five of a display's eleven
+(a Layout has some forty); none of these ever changes, so five of a display's nine
 widgets need not be sent again for every run. One that was closed (`Widget.close_all()`)
 is made again.
 """
@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import ipywidgets as w
-from ipywidgets.widgets.widget_int import ProgressStyle
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-__all__ = ["bar_layout", "button_style", "html_style", "plain_layout", "progress_style"]
+__all__ = ["button_style", "html_style", "plain_layout", "row_layout", "view_layout"]
 
 W = TypeVar("W", bound=w.Widget)
 
@@ -37,19 +36,19 @@ def plain_layout() -> w.Layout:
     return _shared("plain", w.Layout)
 
 
-def bar_layout() -> w.Layout:
-    """The overall bar's layout (60% wide, the Stop button beside it)."""
-    return _shared("bar", lambda: w.Layout(width="60%"))
+def row_layout() -> w.Layout:
+    """The view and the Stop button side by side, the button at the top."""
+    return _shared("row", lambda: w.Layout(align_items="flex-start"))
+
+
+def view_layout() -> w.Layout:
+    """The view's layout: all the width the Stop button leaves."""
+    return _shared("view", lambda: w.Layout(flex="1 1 auto"))
 
 
 def html_style() -> HTMLStyle:
-    """The style of the title, the progress line and the errors."""
+    """The style of the view and the errors."""
     return _shared("html", HTMLStyle)
-
-
-def progress_style() -> ProgressStyle:
-    """The overall bar's style (its colour comes from its own `bar_style`)."""
-    return _shared("progress", ProgressStyle)
 
 
 def button_style() -> w.ButtonStyle:
