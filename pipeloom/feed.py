@@ -77,10 +77,16 @@ class TaskFeed:
         self.repeated = 0
         """Tasks added again (`AddTasks(skip_repeats=True)`): mapped once, counted here."""
         self._listeners: list[Callable[[], None]] = []
+        self._recreated: set = set()
+        """Ids re-created on resume: added again by a task run again, they are not new."""
 
     def on_added(self, listener: Callable[[], None]) -> None:
         """Call `listener()` whenever tasks are added (a runner waiting for work wakes)."""
         self._listeners.append(listener)
+
+    def recreated(self, ids: Iterable[Any]) -> None:
+        """These ids were re-created on resume: a task adding them again is not refused."""
+        self._recreated.update(ids)
 
     def has_added(self) -> bool:
         """True while added tasks wait to be taken."""
@@ -154,7 +160,7 @@ class TaskFeed:
             task_id, name = task_key(task)
             check_task(task_id, name)
             if task_id in self.seen or task_id in ids:
-                if msg.skip_repeats:
+                if msg.skip_repeats or task_id in self._recreated:
                     self.repeated += 1
                     continue
                 raise ConfigError(
@@ -215,6 +221,7 @@ def recreate(feed: TaskFeed, definitions: Iterable[tuple[Any, str]]) -> None:
         by_parent.setdefault(parent, []).append(from_definition(text))
     for parent, tasks in by_parent.items():
         feed.add(AddTasks(tasks, task_id=parent))
+        feed.recreated(task_key(task)[0] for task in tasks)
 
 
 def _describe(exc: BaseException) -> str:

@@ -140,4 +140,20 @@ def test_resume_after_ctrl_c_mid_walk_continues_from_the_page_not_done(db_path):
     )
     assert summary.ok
     assert ran == ["page-4", "page-5", "page-6"]  # nothing done is run again
-    assert summary.counts == {"done": 3, "skipped": 1}
+    assert summary.counts == {"done": 3, "skipped": 4}  # pages 0-3: done before
+
+
+def test_a_task_that_failed_after_adding_adds_again_on_resume_without_error(db_path):
+    fail = [True]
+
+    def worker(task, q):
+        if task.task_id == "list":
+            q.put(AddTasks([TaskDef("detail", "detail")]))
+            if fail[0]:
+                raise OSError("the listing broke after its first page")
+
+    first = [TaskDef("list", "list")]
+    assert run_pipeline(db_path, first, worker_fn=worker, name="n", progress=False).failed
+    fail[0] = False
+    again = run_pipeline(db_path, first, worker_fn=worker, name="n", resume=True, progress=False)
+    assert again.ok and again.counts == {"done": 1, "skipped": 1}

@@ -32,7 +32,7 @@ class OpenedRun(NamedTuple):
     resumed_from: int | None = None
     """With `resume=True`: the refresh this run continues (None: nothing to continue)."""
     to_recreate: tuple[tuple[Any, str], ...] = ()
-    """With `resume=True`: (parent, definition) of tasks added there and not done."""
+    """With `resume=True`: (parent, definition) of the tasks added there."""
 
 
 def open_run(
@@ -55,7 +55,7 @@ def open_run(
     if since is None:
         return OpenedRun(run_id, frozenset(), interrupted)
     skipped = record.done_before(conn, name, since, run_id)
-    added = record.unfinished_added(conn, name, since, run_id, skipped)
+    added = record.added_in_refresh(conn, name, since, run_id)
     return OpenedRun(run_id, skipped, interrupted, since, tuple(added))
 
 

@@ -17,13 +17,13 @@ from .tasks import TaskBook, TaskState
 
 __all__ = [
     "add_params",
+    "added_in_refresh",
     "done_before",
     "finish_run",
     "insert_attempts",
     "insert_run",
     "insert_tasks",
     "latest_refresh",
-    "unfinished_added",
     "update_counts",
     "upsert_tasks",
     "write_batch",
@@ -108,13 +108,13 @@ def done_before(conn: sqlite3.Connection, name: str, since: int, run_id: int) ->
     return frozenset(r[0] for r in rows)
 
 
-def unfinished_added(
-    conn: sqlite3.Connection, name: str, since: int, run_id: int, done: frozenset
+def added_in_refresh(
+    conn: sqlite3.Connection, name: str, since: int, run_id: int
 ) -> list[tuple[Any, str]]:
-    """(parent, definition) of tasks added in runs `since` .. `run_id` and not done there.
+    """(parent, definition) of the tasks added in runs `since` .. `run_id` (excluded).
 
     What a resumed run re-creates: its first tasks may be done (skipped), and the pages
-    or details they added still wait.
+    or details they added either ran (skipped again) or still wait.
     """
     rows = conn.execute(
         "SELECT t.id, t.parent_id, t.definition FROM task_runs t "
@@ -122,7 +122,7 @@ def unfinished_added(
         "AND t.run_id < ? AND t.definition IS NOT NULL ORDER BY t.run_id",
         (name, since, run_id),
     )
-    latest = {task_id: (parent, text) for task_id, parent, text in rows if task_id not in done}
+    latest = {task_id: (parent, text) for task_id, parent, text in rows}
     return list(latest.values())
 
 

@@ -121,7 +121,7 @@ class SQLiteWriter(threading.Thread):
         self.skipped_ids: frozenset = frozenset()
         """With `resume=True`: ids already `done` in the refresh this run continues."""
         self.to_recreate: tuple[tuple[Any, str], ...] = ()
-        """With `resume=True`: (parent, definition) of added tasks not done there."""
+        """With `resume=True`: (parent, definition) of the tasks added there."""
         self.interrupted_runs: list[int] = []
         """Runs of dead processes this writer marked `interrupted` when it opened."""
         self.error: BaseException | None = None
