@@ -13,19 +13,29 @@ from .reading import read_sql, table_names
 __all__ = ["RunComparison", "compare_runs", "task_history"]
 
 _TASKS = (
-    "SELECT id AS task_id, name, status, attempts, started_at, finished_at "
+    "SELECT id AS task_id, name, status, attempts, started_at, finished_at, {parent} "
     "FROM task_runs WHERE run_id = ?"
 )
 _ATTEMPTS = """
 SELECT a.run_id, p.name AS run_name, a.attempt, a.outcome AS status, a.worker,
-       a.started_at, a.finished_at, a.error
+       a.started_at, a.finished_at, a.error,
+       (SELECT {parent} FROM task_runs t WHERE t.run_id = a.run_id AND t.id = a.task_id)
+         AS parent_id
 FROM task_attempts a JOIN pipeline_runs p USING (run_id) WHERE a.task_id = ?
 """
 _SINGLE = """
 SELECT t.run_id, p.name AS run_name, t.attempts AS attempt, t.status, t.worker,
-       t.started_at, t.finished_at, t.error
+       t.started_at, t.finished_at, t.error, {parent}
 FROM task_runs t JOIN pipeline_runs p USING (run_id) WHERE t.id = ? {unless}
 """
+
+
+def _parent(db_path: str) -> str:
+    """`parent_id` (the task that added this one), or NULL in a file from before it existed."""
+    cols = set(read_sql(db_path, "SELECT name FROM pragma_table_info('task_runs')")["name"])
+    return "parent_id" if "parent_id" in cols else "NULL AS parent_id"
+
+
 _NOT_RETRIED = (
     "AND NOT EXISTS (SELECT 1 FROM task_attempts a WHERE a.run_id = t.run_id AND a.task_id = t.id)"
 )
@@ -36,7 +46,7 @@ def _duration(df: pd.DataFrame) -> pd.Series:
 
 
 def _run_tasks(db_path: str, run_id: int) -> pd.DataFrame:
-    df = parse_times(read_sql(db_path, _TASKS, (run_id,)))
+    df = parse_times(read_sql(db_path, _TASKS.format(parent=_parent(db_path)), (run_id,)))
     df["duration_s"] = _duration(df)
     return df.drop(columns=["started_at", "finished_at"])
 
@@ -143,11 +153,13 @@ class RunComparison:
 
 def task_history(db_path: str, task_id: object) -> pd.DataFrame:
     """Every run and attempt of one task, oldest first, with its duration in seconds."""
+    parent = _parent(db_path)
     if "task_attempts" in table_names(db_path):
-        sql = f"{_ATTEMPTS} UNION ALL {_SINGLE.format(unless=_NOT_RETRIED)}"
+        attempts = _ATTEMPTS.format(parent=parent.split()[0])
+        sql = f"{attempts} UNION ALL {_SINGLE.format(unless=_NOT_RETRIED, parent=parent)}"
         params: tuple = (task_id, task_id)
     else:
-        sql, params = _SINGLE.format(unless=""), (task_id,)
+        sql, params = _SINGLE.format(unless="", parent=parent), (task_id,)
     df = parse_times(read_sql(db_path, f"{sql} ORDER BY run_id, attempt", params))
     df["duration_s"] = _duration(df)
     return df

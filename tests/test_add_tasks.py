@@ -157,3 +157,16 @@ def test_a_task_that_failed_after_adding_adds_again_on_resume_without_error(db_p
     fail[0] = False
     again = run_pipeline(db_path, first, worker_fn=worker, name="n", resume=True, progress=False)
     assert again.ok and again.counts == {"done": 1, "skipped": 1}
+
+
+def test_history_and_compare_say_which_task_added_a_task(db_path):
+    from pipeloom_nb import Loom
+
+    run_pipeline(db_path, FIRST, worker_fn=crawl, progress=False)
+    run_pipeline(db_path, FIRST, worker_fn=crawl, progress=False)
+    loom = Loom(db_path, progress=False)
+    assert loom.history("page-2")["parent_id"].tolist() == ["page-1", "page-1"]
+    tasks = loom.compare(1, 2).tasks
+    assert (
+        tasks.set_index("task_id").loc["detail-3-0"].filter(like="parent").tolist()[0] == "page-3"
+    )
