@@ -11,6 +11,7 @@ import pipeloom_nb
 
 ENGINE = {
     "SENTINEL",
+    "AddTasks",
     "ConfigError",
     "Display",
     "HandlerRegistry",
@@ -22,6 +23,7 @@ ENGINE = {
     "MsgTaskStart",
     "MsgTaskStarted",
     "NoSuchTable",
+    "Page",
     "PicklingFailed",
     "PipelineError",
     "RetryAfter",
