@@ -7,7 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .checks import check_collection, check_rate, check_retry_policy, check_workers, task_key
+from .checks import (
+    check_collection,
+    check_limits,
+    check_rate,
+    check_retry_policy,
+    check_workers,
+    task_key,
+)
 from .errors import ConfigError
 from .execution.coroutines import is_async_worker, use_current_loop
 from .execution.executors import make_backend, make_runner
@@ -63,6 +70,7 @@ def run_pipeline(
     async_loop: str = "auto",
     executor: Any = "threads",
     lock_timeout: float = 60.0,
+    max_retry_after: float = 3600.0,
 ) -> RunSummary:
     """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
 
@@ -92,7 +100,9 @@ def run_pipeline(
     per second for the whole run, every executor alike; workers take one more start per
     further request with `q.throttle()` (`await q.athrottle()`). A server's push-back
     (HTTP 429/503 with `Retry-After`, or `pipeloom.RetryAfter`) retries after its delay
-    and slows the whole run.
+    and slows the whole run; one asking for more than `max_retry_after` seconds fails its
+    task instead, naming the server's value. Every number is checked before any work:
+    NaN is a `ConfigError`; an infinite limit is no limit (`retry_backoff` must be finite).
     """
     worker_fn = default_worker if worker_fn is None else worker_fn
     if not callable(worker_fn):
@@ -101,7 +111,16 @@ def run_pipeline(
         check_workers(workers)
     if resume and not store_task_status:
         raise ConfigError("resume=True needs store_task_status=True (it reads task_runs)")
-    policy = check_retry_policy(retries, retry_backoff, retry_max_delay, retry_on, timeout)
+    policy = check_retry_policy(
+        retries, retry_backoff, retry_max_delay, retry_on, timeout, max_retry_after
+    )
+    check_limits(
+        cancel_grace=cancel_grace,
+        lock_timeout=lock_timeout,
+        max_latency=max_latency,
+        queue_size=queue_size,
+        batch_size=batch_size,
+    )
     limiter = Throttle(check_rate(rate))
     backend, pool_workers = make_backend(executor, workers)
     n_workers = pool_workers or check_workers(workers)

@@ -12,7 +12,6 @@ those taken, and `run_pipeline` raises the error once the run is closed.
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Iterable, Iterator, Sized
 from operator import itemgetter
 from typing import Any
@@ -20,7 +19,9 @@ from typing import Any
 from .checks import task_key
 from .control import SourceFailed, TasksQueued
 from .errors import ConfigError
+from .exctext import describe, format_traceback
 from .execution.attempt import Item
+from .interrupts import may_be_ctrl_c
 from .store.text import check_task
 
 __all__ = ["SKIPPED_CHUNK", "TaskFeed", "is_collection"]
@@ -85,7 +86,7 @@ class TaskFeed:
                 tasks = tuple(map(_ID_AND_NAME, items))
                 self._q.put(TasksQueued(tasks, tuple(skipped), self.exhausted))
             if self.error is not None:
-                self._q.put(SourceFailed(_describe(self.error), _traceback(self.error)))
+                self._q.put(SourceFailed(_describe(self.error), format_traceback(self.error)))
             return items
 
     def rest(self) -> list[Item]:
@@ -115,7 +116,9 @@ class TaskFeed:
         except StopIteration:
             self.exhausted = True
             return None
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: taken in a worker, it is the iterable's
+            if may_be_ctrl_c(exc):
+                raise
             self.exhausted = True
             self.error = exc
             return None
@@ -124,8 +127,4 @@ class TaskFeed:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"the run's tasks: {type(exc).__name__}: {exc}"
-
-
-def _traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
+    return f"the run's tasks: {describe(exc)}"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import RunEnded
+from .retry import MAX_WAIT
 
 __all__ = ["GatedQueue", "attempt_timed_out", "call_with_timeout", "timed_out"]
 
@@ -89,7 +90,7 @@ def call_with_timeout(fn: Callable[..., Any], task: Any, q: Any, seconds: float)
 
     thread = threading.Thread(target=attempt, name="pipeloom-attempt", daemon=True)
     thread.start()
-    thread.join(seconds)
+    thread.join(min(seconds, MAX_WAIT))
     if thread.is_alive():
         gate.close()
         raise attempt_timed_out(seconds, abandoned=True)

@@ -95,6 +95,10 @@ class WriterConnection(sqlite3.Connection):
         super().close()
 
 
+BUSY_MAX = 1_000_000.0
+"""The longest busy timeout handed to SQLite (it takes whole milliseconds in a C int); a
+longer `lock_timeout` is waited for by retrying (`lock.begin_immediate`)."""
+
 CACHE_KIB = 32_000
 """The writer's page cache (KiB). It only grows: a run of a million tasks fills any cache
 with `task_runs` pages it never reads again, so more memory buys little (it was 100 MB)."""
@@ -130,7 +134,7 @@ def connect(
     try:
         conn = sqlite3.connect(
             text,
-            timeout=timeout,
+            timeout=min(timeout, BUSY_MAX),
             factory=factory,
             uri=text.startswith("file:"),
             isolation_level=None,
