@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from .holders import holders
 from .inserts import executemany_in_chunks, insert_plan
 from .lock import is_busy
 
@@ -21,6 +22,7 @@ __all__ = [
     "connect",
     "connect_readonly",
     "quote_identifier",
+    "read_failed",
     "wal_checkpoint",
 ]
 
@@ -168,17 +170,41 @@ def _set_journal_mode(conn: sqlite3.Connection, mode: str, timeout: float) -> No
         time.sleep(0.02)
 
 
-def connect_readonly(db_path: str | Path) -> sqlite3.Connection:
-    """Open a read-only connection that never blocks the writer (WAL readers see a snapshot)."""
+def connect_readonly(db_path: str | Path, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open a read-only connection that never blocks the writer (WAL readers see a snapshot).
+
+    The file is read once here: one that is not a database, or that another connection
+    holds whole for longer than `timeout` seconds, is a ConfigError saying so.
+    """
     text = check_db_path(db_path)
     if text == MEMORY:
         raise ConfigError("a ':memory:' database is private to its writer; use a file path")
     if not Path(text).exists():
         raise ConfigError(f"database {text!r} does not exist yet")
     uri = f"{Path(text).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA query_only=ON")
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise read_failed(text, exc) from exc
     return conn
+
+
+def read_failed(db_path: str | Path, exc: sqlite3.Error) -> ConfigError:
+    """The error for a read of `db_path` that failed: locked (and by whom), not a database."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if is_busy(exc):
+        who = holders(db_path)
+        return ConfigError(
+            f"{db_path} is locked{' by ' + ', '.join(who) if who else ''}: another connection "
+            f"holds the whole file (a write in rollback-journal mode, or locking_mode="
+            f"EXCLUSIVE); try again once it lets go ({exc})"
+        )
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return ConfigError(f"{db_path} is not a SQLite database, or is damaged ({exc})")
+    return ConfigError(f"cannot read {db_path}: {exc}")
 
 
 def wal_checkpoint(
