@@ -153,8 +153,12 @@ def run_pipeline(
         known=seen,
         total=total,
     )
-    run = open_run(writer, display, run_name, n_workers)
-    feed = TaskFeed(tasks, run.q, seen, run.writer.skipped_ids)
+
+    def make_feed() -> TaskFeed:
+        return TaskFeed(tasks, writer.msg_q, seen, writer.skipped_ids)
+
+    run = open_run(writer, display, run_name, n_workers, make_feed)
+    feed = make_feed()
     runner = make_runner(
         worker_fn,
         feed,
