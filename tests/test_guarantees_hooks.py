@@ -1,7 +1,7 @@
 """Issue 22, section 1: nothing a worker, a server or a predicate does kills the workers.
 
 Each user hook (the worker, `retry_on`, an exception's `__str__`, a handler) throws on
-one task, on threads, coroutines and pool processes: that task fails naming what
+one task, on threads, coroutines, pool processes and Dask: that task fails naming what
 happened, and the other tasks run, on one worker, so a dead worker would leave them.
 """
 
@@ -279,3 +279,31 @@ def test_more_than_a_thousand_retries_never_overflow_the_backoff(db_path):
         db_path, [TaskDef(0, "t0")], worker_fn=worker, retries=1200, retry_backoff=0.0
     )
     assert summary.ok and rows(db_path, "SELECT attempts FROM task_runs") == [(1101,)]
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("hook", list(HOOKS))
+def test_a_hook_that_throws_on_a_dask_cluster_fails_its_task_only(db_path, hook, dask_client):
+    _, options, expected = HOOKS[hook]
+    summary = run_watched(
+        db_path,
+        [TaskDef(i, hook) for i in range(4)],
+        worker_fn=sync_worker,
+        executor=dask_client,
+        **options,
+    )
+    assert statuses(db_path) == {0: "done", 1: "error", 2: "done", 3: "done"}
+    ((message,),) = rows(db_path, "SELECT message FROM task_runs WHERE id = 1")
+    assert expected in message, message
+    assert summary.counts == {"done": 3, "error": 1}
