@@ -20,7 +20,8 @@ class FlakyAPI(ThreadingHTTPServer):
     """An API on a free port of 127.0.0.1, served from a daemon thread while in a `with`.
 
     - `/page/N`: rows `{"id", "page", "amount", "customer": {...}}` for page N. Above
-      `limit` requests in any second: 429 with `Retry-After: retry_after`. Otherwise, after
+      `limit` requests in any second: 429 with `Retry-After: retry_after` (seconds, or the
+      header's text as sent: an HTTP date, say). Otherwise, after
       `latency` seconds (a (low, high) range), a share `error_rate` of answers are 500s
       (seeded by `seed`), and page `hang` hangs for its first `hangs` requests (None: all):
       it answers 503 only when the server stops or `hang_for` seconds have passed.
@@ -33,7 +34,7 @@ class FlakyAPI(ThreadingHTTPServer):
     def __init__(
         self,
         limit: float = 8,
-        retry_after: float = 0.5,
+        retry_after: float | str = 0.5,
         fails: int = 1,
         *,
         error_rate: float = 0.0,
@@ -142,6 +143,10 @@ class FlakyAPI(ThreadingHTTPServer):
         return {"page": n, "rows": rows}
 
 
+def _header(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FlakyAPI
 
@@ -153,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/hang" and api.should_hang(None):
             return self._hang()
         if not api.admit():
-            return self._send(429, {}, {"Retry-After": f"{api.retry_after:g}"})
+            return self._send(429, {}, {"Retry-After": _header(api.retry_after)})
         if self.path.startswith("/fail/") and api.first_failures(self.path):
             return self._send(500, {"error": "boom"})
         page = self.path.rsplit("/", 1)[1]

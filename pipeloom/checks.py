@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -12,10 +13,13 @@ from .store.text import check_task
 
 __all__ = [
     "check_collection",
+    "check_limits",
     "check_max_tasks",
+    "check_number",
     "check_rate",
     "check_retry_policy",
     "check_unique",
+    "check_whole",
     "check_workers",
     "task_key",
 ]
@@ -62,34 +66,58 @@ def check_collection(tasks: Iterable[Any]) -> int:
     return n
 
 
+def check_whole(name: str, value: Any) -> int:
+    """`value`, a whole number >= 1; ConfigError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a whole number >= 1, not {value!r}")
+    return value
+
+
 def check_workers(workers: int | None) -> int:
     """`workers`, or the default (CPUs + 4, at most 32); ConfigError if it is not >= 1."""
     if workers is None:
         return min(32, (os.cpu_count() or 1) + 4)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
-    return workers
+    return check_whole("workers", workers)
 
 
-def _positive(name: str, value: Any, *, optional: bool = True, zero: bool = False) -> None:
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    optional: bool = False,
+    zero: bool = False,
+    infinite: bool = True,
+) -> float | None:
+    """`value` as a float: a number > 0 (>= 0 with `zero`), never NaN, finite unless `infinite`.
+
+    None passes when `optional`. Comparisons alone let NaN through (every one is False),
+    so it is refused by name.
+    """
     if value is None and optional:
-        return
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or value < 0 or (value == 0 and not zero):
-        what = ">= 0" if zero else "> 0"
-        raise ConfigError(
-            f"{name} must be a number {what}{' or None' if optional else ''}, not {value!r}"
-        )
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    usable = number and not math.isnan(value) and (infinite or math.isfinite(value))
+    if usable and (value > 0 or (zero and value == 0)):
+        return float(value)
+    what = "a number" if infinite else "a finite number"
+    limit = ">= 0" if zero else "> 0"
+    none = " or None" if optional else ""
+    raise ConfigError(f"{name} must be {what} {limit}{none}, not {value!r}")
 
 
-def _check_retry_on(retry_on: Any) -> None:
+def _no_limit(value: float | None) -> float | None:
+    """None (no limit) for an infinite limit."""
+    return None if value is None or math.isinf(value) else value
+
+
+def _check_retry_on(retry_on: Any) -> RetryOn | None:
     if retry_on is None:
-        return
+        return None
     types = retry_on if isinstance(retry_on, tuple) else (retry_on,)
     if all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
-        return
+        return retry_on
     if callable(retry_on) and not isinstance(retry_on, type | tuple):
-        return
+        return retry_on
     raise ConfigError(
         f"retry_on must be exception types or a predicate fn(exc) -> bool, not {retry_on!r}"
     )
@@ -101,21 +129,43 @@ def check_retry_policy(
     max_delay: float,
     retry_on: RetryOn | None,
     timeout: float | None,
+    max_retry_after: float = 3600.0,
 ) -> RetryPolicy:
-    """The run's `RetryPolicy`; ConfigError for a value that cannot work."""
+    """The run's `RetryPolicy`; ConfigError for a value that cannot work.
+
+    An infinite `timeout`, `retry_max_delay` or `max_retry_after` is no limit; an
+    infinite `retry_backoff` is refused (the first retry would never come).
+    """
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(f"retries must be >= 0, not {retries!r}")
-    _positive("retry_backoff", backoff, optional=False, zero=True)
-    _positive("retry_max_delay", max_delay, optional=False, zero=True)
-    _positive("timeout", timeout)
-    _check_retry_on(retry_on)
-    return RetryPolicy(retries, backoff, max_delay, retry_on, timeout)
+    return RetryPolicy(
+        retries,
+        check_number("retry_backoff", backoff, zero=True, infinite=False),
+        check_number("retry_max_delay", max_delay, zero=True),
+        _check_retry_on(retry_on),
+        _no_limit(check_number("timeout", timeout, optional=True)),
+        check_number("max_retry_after", max_retry_after, zero=True),
+    )
 
 
 def check_rate(rate: float | None) -> float | None:
-    """`rate=` (task starts per second) or None; ConfigError unless it is > 0."""
-    _positive("rate", rate)
-    return None if rate is None else float(rate)
+    """`rate=` (task starts per second) or None (also for an infinite rate); ConfigError
+    unless it is > 0."""
+    return _no_limit(check_number("rate", rate, optional=True))
+
+
+def check_limits(
+    *, cancel_grace: Any, lock_timeout: Any, max_latency: Any, queue_size: Any, batch_size: Any
+) -> None:
+    """ConfigError for a writer or shutdown limit that cannot work (infinite: no limit)."""
+    for name, value in (
+        ("cancel_grace", cancel_grace),
+        ("lock_timeout", lock_timeout),
+        ("max_latency", max_latency),
+    ):
+        check_number(name, value, zero=True)
+    check_whole("queue_size", queue_size)
+    check_whole("batch_size", batch_size)
 
 
 def check_max_tasks(max_tasks: int | None, total: int | None) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import json
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -121,6 +122,8 @@ def timeline_cmd(
         chart.save(out)
     except (PipelineError, ImportError, ValueError) as exc:
         _fail(str(exc))
+    except sqlite3.Error as exc:
+        _fail(str(connection.read_failed(db, exc)))
     d = chart.data
     typer.echo(f"wrote {out}: run {d.run_id} ({d.name}), {len(d.tasks):,} tasks, {d.span:.2f} s")
 
@@ -132,8 +135,12 @@ def init_db(db: DbOpt = Path("pipeloom.db"), no_wal: bool = False) -> None:
         conn = connection.connect(db, wal=not no_wal)
     except PipelineError as exc:
         _fail(str(exc))
-    init_schema(conn, store_task_status=True)
-    conn.close()
+    try:
+        init_schema(conn, store_task_status=True)
+    except (sqlite3.Error, PipelineError) as exc:
+        _fail(f"cannot initialise {db}: {exc}")
+    finally:
+        conn.close()
     typer.echo(f"initialised {db}")
 
 
@@ -170,8 +177,9 @@ def _call_target(target: str, kwargs: dict[str, str]) -> dict[str, Any]:
 
 
 def _sized_console() -> Console:
-    """The shared console's stream, at the terminal's width (COLUMNS first, as shutil reads it)."""
-    return Console(stderr=True, width=shutil.get_terminal_size().columns)
+    """Standard output (results; diagnostics go to stderr), at the terminal's width
+    (COLUMNS first, as shutil reads it)."""
+    return Console(width=shutil.get_terminal_size().columns)
 
 
 def _recent_runs(db: Path, n: int) -> list[dict[str, Any]]:

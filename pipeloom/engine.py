@@ -9,6 +9,7 @@ from typing import Any
 
 from .checks import (
     check_collection,
+    check_limits,
     check_max_tasks,
     check_rate,
     check_retry_policy,
@@ -70,6 +71,7 @@ def run_pipeline(
     async_loop: str = "auto",
     executor: Any = "threads",
     lock_timeout: float = 60.0,
+    max_retry_after: float = 3600.0,
     max_tasks: int | None = None,
 ) -> RunSummary:
     """Run `worker_fn(task, q)` for every task on `workers` threads; one thread writes SQLite.
@@ -100,7 +102,9 @@ def run_pipeline(
     per second for the whole run, every executor alike; workers take one more start per
     further request with `q.throttle()` (`await q.athrottle()`). A server's push-back
     (HTTP 429/503 with `Retry-After`, or `pipeloom.RetryAfter`) retries after its delay
-    and slows the whole run.
+    and slows the whole run; one asking for more than `max_retry_after` seconds fails its
+    task instead, naming the server's value. Every number is checked before any work:
+    NaN is a `ConfigError`; an infinite limit is no limit (`retry_backoff` must be finite).
 
     A task may add tasks to the run (`q.put(AddTasks(tasks))`: the next page, a listing's
     details); `max_tasks` bounds how many tasks a run may have in all.
@@ -112,7 +116,16 @@ def run_pipeline(
         check_workers(workers)
     if resume and not store_task_status:
         raise ConfigError("resume=True needs store_task_status=True (it reads task_runs)")
-    policy = check_retry_policy(retries, retry_backoff, retry_max_delay, retry_on, timeout)
+    policy = check_retry_policy(
+        retries, retry_backoff, retry_max_delay, retry_on, timeout, max_retry_after
+    )
+    check_limits(
+        cancel_grace=cancel_grace,
+        lock_timeout=lock_timeout,
+        max_latency=max_latency,
+        queue_size=queue_size,
+        batch_size=batch_size,
+    )
     limiter = Throttle(check_rate(rate))
     backend, pool_workers = make_backend(executor, workers)
     n_workers = pool_workers or check_workers(workers)
@@ -146,8 +159,12 @@ def run_pipeline(
         known=seen,
         total=total,
     )
-    run = open_run(writer, display, run_name, n_workers)
-    feed = run.feed = TaskFeed(tasks, run.q, seen, run.writer.skipped_ids, max_tasks)
+
+    def make_feed() -> TaskFeed:
+        return TaskFeed(tasks, writer.msg_q, seen, writer.skipped_ids, max_tasks)
+
+    run = open_run(writer, display, run_name, n_workers, make_feed)
+    feed = run.feed = make_feed()
     run.q.growth = feed.add
     recreate(feed, run.writer.to_recreate)
     runner = make_runner(

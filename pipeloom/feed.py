@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import threading
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sized
 from operator import itemgetter
 from typing import Any
@@ -27,7 +26,9 @@ from .checks import task_key
 from .clock import utc_now
 from .control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
 from .errors import ConfigError
+from .exctext import describe, format_traceback
 from .execution.attempt import Item
+from .interrupts import may_be_ctrl_c
 from .messages import AddTasks
 from .store.text import check_task
 
@@ -120,7 +121,7 @@ class TaskFeed:
                 tasks = tuple(map(_ID_AND_NAME, pulled))
                 self._q.put(TasksQueued(tasks, tuple(skipped), self.exhausted))
             if self.error is not None:
-                self._q.put(SourceFailed(_describe(self.error), _traceback(self.error)))
+                self._q.put(SourceFailed(_describe(self.error), format_traceback(self.error)))
             return items + pulled
 
     def add(self, msg: AddTasks, cancelled: bool = False) -> None:
@@ -205,7 +206,9 @@ class TaskFeed:
         except StopIteration:
             self.exhausted = True
             return None
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: taken in a worker, it is the iterable's
+            if may_be_ctrl_c(exc):
+                raise
             self.exhausted = True
             self.error = exc
             return None
@@ -225,8 +228,4 @@ def recreate(feed: TaskFeed, definitions: Iterable[tuple[Any, str]]) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"the run's tasks: {type(exc).__name__}: {exc}"
-
-
-def _traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
+    return f"the run's tasks: {describe(exc)}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,11 +50,18 @@ class Run:
     """A Ctrl-C arrived: `KeyboardInterrupt` is raised once the run is closed."""
 
 
-def open_run(writer: SQLiteWriter, display: Display, name: str, workers: int) -> Run:
+def open_run(
+    writer: SQLiteWriter,
+    display: Display,
+    name: str,
+    workers: int,
+    feed: Callable[[], Any] | None = None,
+) -> Run:
     """Start the writer; return once the database is open and the run recorded.
 
     Ctrl-C meanwhile (the writer may wait for another process's lock) records the run
-    `cancelled` once it is open, and propagates.
+    `cancelled` once it is open, with every task of a collection `cancelled` (`feed()`
+    makes the run's `TaskFeed`; an iterator's tasks are not read), and propagates.
     """
     writer.start()
     try:
@@ -61,6 +69,9 @@ def open_run(writer: SQLiteWriter, display: Display, name: str, workers: int) ->
             pass
     except KeyboardInterrupt:
         writer.cancel_run()
+        _wait_for_ready(writer)
+        if feed is not None and writer.error is None:
+            _cancel_all(writer.msg_q, feed())
         writer.msg_q.put(WRITER_STOP)
         _wait_for_writer(writer)
         raise
@@ -171,6 +182,20 @@ def _cancel(run: Run, runner: Any, grace: float, interrupts: DeferredInterrupts)
         )
     if leftover and writer.error is None:
         q.put(TasksCancelled(tuple(leftover), utc_now()))
+
+
+def _wait_for_ready(writer: SQLiteWriter) -> None:
+    """Wait until the writer has opened the database or failed to (it may wait for a lock)."""
+    while not writer.ready.wait(0.1):
+        if writer.ident is None:
+            return  # never started
+
+
+def _cancel_all(q: MessageQueue, feed: Any) -> None:
+    """Register a collection's tasks, none of them started, and record them `cancelled`."""
+    ids = tuple(item[1] for item in feed.rest())
+    if ids:
+        q.put(TasksCancelled(ids, utc_now()))
 
 
 def _wait_for_writer(writer: SQLiteWriter) -> None:

@@ -13,9 +13,11 @@ from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from .errors import ConfigError
 from .store import connection
+from .store.tables import has_table
 
 __all__ = ["live_line", "recent_runs", "runs_table", "watch"]
 
@@ -29,15 +31,25 @@ _RECENT = (
     "ORDER BY run_id DESC LIMIT ?"
 )
 
+READ_WAIT = 1.0
+"""Seconds a read waits for a connection holding the whole file (a commit in rollback-journal
+mode takes a moment); past that, the file is reported locked. WAL readers never wait."""
 
-def recent_runs(db: Path, n: int) -> list[dict[str, Any]]:
-    """The `n` newest runs, newest first, as dicts; ConfigError if the file has no runs table."""
-    conn = connection.connect_readonly(db)
+
+def recent_runs(db: Path, n: int, timeout: float = READ_WAIT) -> list[dict[str, Any]]:
+    """The `n` newest runs, newest first, as dicts.
+
+    ConfigError if the file has no runs table, is not a database, or stays locked
+    `timeout` seconds.
+    """
+    conn = connection.connect_readonly(db, timeout)
     conn.row_factory = sqlite3.Row
     try:
+        if not has_table(conn, "pipeline_runs"):
+            raise ConfigError(f"{db} has no pipeloom run history (no pipeline_runs table)")
         rows = conn.execute(_RECENT, (n,)).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise ConfigError(f"{db} has no pipeloom run history ({exc})") from exc
+    except sqlite3.Error as exc:
+        raise connection.read_failed(db, exc) from exc
     finally:
         conn.close()
     return [dict(r) for r in rows]
@@ -111,13 +123,14 @@ def runs_table(runs: list[dict[str, Any]], width: int, now: datetime | None = No
     for run in runs:
         colour = _COLOURS.get(run["status"], "yellow")
         cells = _wide_row(run, now) if wide else _narrow_row(run, now)
-        table.add_row(str(run["run_id"]), run["name"], f"[{colour}]{run['status']}", *cells)
+        status = Text(str(run["status"]), style=colour)  # names and statuses are text, not markup
+        table.add_row(str(run["run_id"]), Text(str(run["name"])), status, *cells)
     return table
 
 
 def status_view(runs: list[dict[str, Any]], width: int) -> Group:
     """The table, then a line with rate and ETA for each run still going."""
-    lines = [live_line(r) for r in runs if r["status"] == "running"]
+    lines = [Text(live_line(r)) for r in runs if r["status"] == "running"]
     return Group(runs_table(runs, width), *lines)
 
 

@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from pipeloom.errors import ConfigError
 from pipeloom.timeline.load import parse_times
 
 from .reading import read_sql, table_names
@@ -63,8 +64,20 @@ def _change(row: pd.Series) -> str:
     return "same status"
 
 
+def _check_runs(db_path: str, *run_ids: int) -> None:
+    """ConfigError naming the runs not in the database (a comparison with one would be empty)."""
+    marks = ", ".join("?" * len(run_ids))
+    sql = f"SELECT run_id FROM pipeline_runs WHERE run_id IN ({marks})"
+    found = set(read_sql(db_path, sql, run_ids)["run_id"])
+    missing = [r for r in run_ids if r not in found]
+    if missing:
+        names = " and ".join(f"run {r!r}" for r in missing)
+        raise ConfigError(f"no {names} in {db_path} (see loom.runs())")
+
+
 def compare_runs(db_path: str, run_a: int, run_b: int) -> RunComparison:
     """The tasks in both runs, matched by task id, and those only one of them has."""
+    _check_runs(db_path, run_a, run_b)
     a, b = _run_tasks(db_path, run_a), _run_tasks(db_path, run_b)
     both = a.merge(b.drop(columns=["name"]), on="task_id", suffixes=("_a", "_b"))
     both["delta_s"] = both["duration_s_b"] - both["duration_s_a"]

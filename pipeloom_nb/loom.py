@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeloom.checks import check_number, check_workers
 from pipeloom.engine import run_pipeline
 from pipeloom.errors import NoSuchTable
 from pipeloom.execution.retry import RetryOn
@@ -53,6 +54,9 @@ class Loom:
         timeout: float | None = None,
     ) -> None:
         self.db_path = check_shared_db(db_path)
+        check_workers(workers)
+        check_number("rate", rate, optional=True)
+        check_number("timeout", timeout, optional=True)
         self.rate = rate
         """Task starts per second for every run (None: no limit); a run's `rate=` wins."""
         self.timeout = timeout

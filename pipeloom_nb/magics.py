@@ -221,8 +221,11 @@ class PipeloomMagics(Magics):
 
     def _check_output(self, name: str, exprs: list[str], worker: Any) -> None:
         """Refuse an `-o` name that is not a name, or would hide a builtin or what the run uses."""
-        if not name.isidentifier() or keyword.iskeyword(name):
-            raise MagicUsageError(f"-o needs a Python name, not {name!r}")
+        dunder = name.startswith("__") and name.endswith("__")  # Python's own: __builtins__
+        if not name.isidentifier() or keyword.iskeyword(name) or dunder:
+            raise MagicUsageError(
+                f"-o needs a plain Python name (not a keyword or a __dunder__), not {name!r}"
+            )
         if (
             hasattr(builtins, name)
             or _SHELL_NAMES.fullmatch(name)

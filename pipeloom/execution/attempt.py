@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..clock import utc_now
 from ..control import TaskClosed, TasksCancelled
+from ..exctext import describe, format_traceback
+from ..interrupts import may_be_ctrl_c
 from ..messages import MsgTaskProgress
 from .lane import current_lane
 from .queue import CancelFlag
-from .retry import NO_RETRY, RetryPolicy, server_delay
+from .retry import MAX_WAIT, NO_RETRY, RetryPolicy
 from .timeouts import attempt_timed_out, call_with_timeout, timed_out
+from .verdict import Verdict, judge
 
 __all__ = [
     "NO_RETRY",
@@ -27,17 +29,13 @@ __all__ = [
     "Item",
     "RetryPolicy",
     "closed_message",
+    "failed_message",
     "run_attempts",
     "run_attempts_async",
 ]
 
 Item = tuple[Any, Any, str]
 """(task, task_id, name): what a runner hands to the attempt loop."""
-
-
-def describe(exc: BaseException) -> str:
-    """`TypeName: text` of an exception."""
-    return f"{type(exc).__name__}: {exc}"
 
 
 def closed_message(
@@ -62,17 +60,24 @@ def closed_message(
             False,
             current_lane(),
         )
+    limit = timed_out(exc)
+    verdict = Verdict(describe(exc), format_traceback(exc), retrying, retry_after, limit)
+    return failed_message(item, started_ns, verdict)
+
+
+def failed_message(item: Item, started_ns: int, verdict: Verdict) -> TaskClosed:
+    """The `TaskClosed` for an attempt at `item` that raised, as judged."""
     return TaskClosed(
         item[1],
         item[2],
         started_ns,
         time.time_ns(),
-        describe(exc),
-        "".join(traceback.format_exception(exc)),
-        retrying,
-        retry_after,
-        timed_out(exc) is not None,
-        timed_out(exc) is True,
+        verdict.error,
+        verdict.traceback,
+        verdict.retry,
+        verdict.retry_after,
+        verdict.timed_out is not None,
+        verdict.timed_out is True,
         current_lane(),
     )
 
@@ -98,23 +103,23 @@ class Attempts:
 
     def end(self, exc: BaseException | None) -> float | None:
         """Record how the attempt ended; the delay before retrying, or None when it is over."""
-        pushed = None if exc is None else server_delay(exc)
-        retry = (
-            exc is not None
-            and self.n <= self.policy.retries
-            and self.policy.wants(exc)
-            and not self._cancelled.is_set()
-        )
-        msg = closed_message(self.item, self.started_ns, exc, retry, pushed)
-        self._put(msg)
-        if self._limiter is not None:
-            self._limiter.record(msg)
-        if not retry:
+        if exc is None:
+            self._close(closed_message(self.item, self.started_ns, None))
             return None
+        verdict = judge(exc, self.policy, self.n, self._cancelled)
+        self._close(failed_message(self.item, self.started_ns, verdict))
+        if not verdict.retry:
+            return None
+        pushed = verdict.retry_after
         if pushed is None:
             return self.policy.delay(self.n)
         self._put(MsgTaskProgress(self.item[1], 0, 0, f"rate limited: waiting {pushed:.1f} s"))
         return pushed
+
+    def _close(self, msg: TaskClosed) -> None:
+        self._put(msg)
+        if self._limiter is not None:
+            self._limiter.record(msg)
 
     def cancel(self) -> None:
         """The run was cancelled while this task waited for its turn to start."""
@@ -129,10 +134,11 @@ def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy
     `KeyboardInterrupt` can only come from the worker itself (signals go to the main
     thread), and must not silently end the thread with its task unrecorded. With
     `policy.timeout`, each attempt runs in a fresh thread, abandoned when it overruns.
+    Waits are capped at `MAX_WAIT`, the longest a thread can wait.
     """
     attempts = Attempts(item, policy, q)
     while True:
-        wait = q.reserve()
+        wait = min(q.reserve(), MAX_WAIT)
         if wait > 0 and q.cancelled.wait(wait):
             attempts.cancel()
             return
@@ -146,7 +152,7 @@ def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy
             delay = attempts.end(exc)
         else:
             delay = attempts.end(None)
-        if delay is None or q.cancelled.wait(delay):
+        if delay is None or q.cancelled.wait(min(delay, MAX_WAIT)):
             return
 
 
@@ -156,14 +162,15 @@ async def run_attempts_async(
     """`run_attempts` for an `async def` worker; a cancel records the task `cancelled`.
 
     A `CancelledError` the worker raises itself (not from a cancel of its task) is a
-    failure like any other. `KeyboardInterrupt` propagates: on a kernel's loop, which runs
-    in the main thread, it may be the user's Ctrl-C. With `policy.timeout`, an attempt
-    that overruns is cancelled and fails with `TimeoutError`.
+    failure like any other. `KeyboardInterrupt` propagates in the main thread: on a
+    kernel's loop it may be the user's Ctrl-C; on a loop of its own thread it can only be
+    the worker's, and fails the task. With `policy.timeout`, an attempt that overruns is
+    cancelled and fails with `TimeoutError`.
     """
     attempts = Attempts(item, policy, q)
     while True:
         try:
-            await asyncio.sleep(q.reserve())
+            await asyncio.sleep(min(q.reserve(), MAX_WAIT))
             attempts.begin()
             await _attempt_async(fn, item[0], q, policy.timeout)
         except asyncio.CancelledError as exc:
@@ -171,15 +178,15 @@ async def run_attempts_async(
                 q.put(TasksCancelled((item[1],), utc_now()))
                 raise
             delay = attempts.end(exc)  # the worker's own CancelledError: a failure
-        except KeyboardInterrupt:
-            raise  # on the kernel's loop this may be a real Ctrl-C: the engine handles it
         except BaseException as exc:
+            if may_be_ctrl_c(exc):
+                raise  # on the kernel's loop this may be a real Ctrl-C: the engine handles it
             delay = attempts.end(exc)
         else:
             delay = attempts.end(None)
         if delay is None:
             return
-        await asyncio.sleep(delay)
+        await asyncio.sleep(min(delay, MAX_WAIT))
 
 
 async def _attempt_async(

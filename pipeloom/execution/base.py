@@ -6,11 +6,13 @@ import collections
 import contextlib
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import RunEnded, WriterError
-from .attempt import NO_RETRY, Item, RetryPolicy
+from ..interrupts import may_be_ctrl_c
+from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
 from .queue import MessageQueue
 
 __all__ = ["ItemFeed", "Runner"]
@@ -115,6 +117,15 @@ class Runner:
                 return None
         self.in_flight[item[1]] = item
         return item
+
+    def _survive(self, item: Item, exc: BaseException) -> None:
+        """A task's run raised past its attempts: record the task `error`; the worker goes on.
+
+        The run's end (`WriterError`, `RunEnded`) and a possible Ctrl-C are raised again.
+        """
+        if isinstance(exc, WriterError | RunEnded) or may_be_ctrl_c(exc):
+            raise exc
+        self.q.put(closed_message(item, time.time_ns(), exc))
 
     def _refill(self) -> Item | None:
         with self._take_lock:

@@ -76,6 +76,8 @@ class AsyncRunner(Runner):
                 await job
             except asyncio.CancelledError:
                 pass
+            except BaseException as exc:  # of any kind: it fails the task, not the loop
+                self._survive(item, exc)
             finally:
                 running.pop(item[1], None)
                 self.in_flight.pop(item[1], None)

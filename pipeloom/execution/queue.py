@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..control import LatestProgress
 from ..errors import RunEnded, WriterError
 from ..messages import AddTasks, MsgTaskProgress
+from .retry import MAX_WAIT
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 
@@ -72,14 +73,14 @@ class Throttled:
         A task that makes several requests calls this before each request after its
         first (the task's own start took one). Returns at once if the run is cancelled.
         """
-        wait = self.reserve()
+        wait = min(self.reserve(), MAX_WAIT)
         if wait > 0:
             self.cancelled.wait(wait)
         return wait
 
     async def athrottle(self) -> float:
         """`throttle` for a coroutine: `await q.athrottle()` before each further request."""
-        wait = self.reserve()
+        wait = min(self.reserve(), MAX_WAIT)
         if wait > 0:
             await asyncio.sleep(wait)
         return wait

@@ -22,7 +22,7 @@ import cloudpickle
 
 from ..clock import utc_now as _now
 from ..control import TasksCancelled
-from .attempt import Item, RetryPolicy, run_attempts
+from .attempt import Item, RetryPolicy, closed_message, run_attempts
 from .coroutines import is_async_worker
 from .lane import CURRENT_TASK, LANE
 from .queue import Throttled
@@ -273,7 +273,10 @@ def run_chunk(
                 break
             q.task_begins()
             CURRENT_TASK.set(item[1])
-            run_attempts(call, item, q, policy)
+            try:
+                run_attempts(call, item, q, policy)
+            except Exception as exc:  # past its attempts: it fails the task, not the chunk
+                q.put(closed_message(item, time.time_ns(), exc))
             q.task_ends()
             if careful:
                 q.flush()

@@ -10,21 +10,26 @@ other than 408/425/429, and data or programming errors (`ValueError`, `TypeError
 from __future__ import annotations
 
 import email.utils
+import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import RetryAfter
 from .bodies import is_body_error
 
 __all__ = [
+    "MAX_WAIT",
     "NO_RETRY",
+    "PushBack",
     "RetryOn",
     "RetryPolicy",
     "http_status",
     "is_transient",
+    "push_back",
     "server_delay",
 ]
 
@@ -52,6 +57,9 @@ TRANSPORT_NAMES = frozenset(
 RETRY_STATUS = frozenset({408, 425, 429})
 PUSH_BACK_STATUS = frozenset({429, 503})
 
+MAX_WAIT = threading.TIMEOUT_MAX
+"""The longest wait a thread can make (`Event.wait` raises `OverflowError` past it)."""
+
 
 def http_status(exc: BaseException) -> int | None:
     """The HTTP status an exception carries (requests, httpx, urllib), or None."""
@@ -69,30 +77,50 @@ def _headers(exc: BaseException) -> Any:
 
 
 def parse_retry_after(value: Any) -> float | None:
-    """Seconds from a `Retry-After` value: a number of seconds or an HTTP date."""
+    """Seconds from a `Retry-After` value: a number of seconds or an HTTP date (None: neither).
+
+    No upper bound here: `RetryPolicy.max_retry_after` decides what is too long to wait.
+    """
     if value is None:
         return None
     text = str(value).strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+
+
+class PushBack(NamedTuple):
+    """A server's request to wait before trying again."""
+
+    seconds: float
+    said: str
+    """As the server said it: `Retry-After: <value>`, or `RetryAfter`."""
+
+
+def push_back(exc: BaseException) -> PushBack | None:
+    """The push-back an exception carries: `RetryAfter`, or a 429/503 with `Retry-After`."""
+    if isinstance(exc, RetryAfter):
+        return PushBack(exc.seconds, "RetryAfter")
+    if http_status(exc) not in PUSH_BACK_STATUS:
+        return None
+    get = getattr(_headers(exc), "get", None)
+    value = None if get is None else get("Retry-After")
+    seconds = parse_retry_after(value)
+    return None if seconds is None else PushBack(seconds, f"Retry-After: {value}")
 
 
 def server_delay(exc: BaseException) -> float | None:
-    """How long the server asked us to wait: `RetryAfter`, or a 429/503 with `Retry-After`."""
-    if isinstance(exc, RetryAfter):
-        return exc.seconds
-    if http_status(exc) not in PUSH_BACK_STATUS:
-        return None
-    headers = _headers(exc)
-    get = getattr(headers, "get", None)
-    return None if get is None else parse_retry_after(get("Retry-After"))
+    """How long the server asked us to wait, in seconds (None: it did not push back)."""
+    said = push_back(exc)
+    return None if said is None else said.seconds
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -132,11 +160,13 @@ class RetryPolicy:
     """Exception types or a predicate; None: `is_transient`."""
     timeout: float | None = None
     """Seconds one attempt may take; then it fails with `TimeoutError`."""
+    max_retry_after: float = 3600.0
+    """The longest push-back obeyed; a server asking for more fails the task (not retried)."""
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based), jittered."""
-        base = self.backoff * (2 ** (attempt - 1))
-        return min(self.max_delay, base + random.uniform(0, self.backoff))
+        base = self.backoff * 2.0 ** min(attempt - 1, 1000)  # no OverflowError at any count
+        return min(self.max_delay, base + random.uniform(0, self.backoff), MAX_WAIT)
 
     def wants(self, exc: BaseException) -> bool:
         """True if `exc` is worth another attempt."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..errors import WriterError
+from ..errors import RunEnded, WriterError
 from .attempt import Item, run_attempts
 from .base import Runner
 from .lane import CURRENT_TASK, LANE
@@ -39,11 +39,14 @@ class ThreadRunner(Runner):
                         continue
                     return
                 CURRENT_TASK.set(item[1])
-                self._run_one(item)
+                try:
+                    self._run_one(item)
+                except BaseException as exc:  # of any kind: it fails the task, not the thread
+                    self._survive(item, exc)
                 del self.in_flight[item[1]]
                 self.wake()
-        except WriterError:
-            return  # the engine reports the writer's failure
+        except (WriterError, RunEnded):
+            return  # the engine reports the writer's failure; a run that ended takes no more
         finally:
             with self._alive_lock:
                 self._alive -= 1

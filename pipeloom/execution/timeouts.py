@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import RunEnded
+from .retry import MAX_WAIT
 
 __all__ = ["GatedQueue", "attempt_timed_out", "call_with_timeout", "timed_out"]
 
@@ -93,7 +94,7 @@ def call_with_timeout(fn: Callable[..., Any], task: Any, q: Any, seconds: float)
         target=context.run, args=(attempt,), name="pipeloom-attempt", daemon=True
     )
     thread.start()
-    thread.join(seconds)
+    thread.join(min(seconds, MAX_WAIT))
     if thread.is_alive():
         gate.close()
         raise attempt_timed_out(seconds, abandoned=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +25,7 @@ from ..control import (
     TasksCancelled,
     TasksQueued,
 )
+from ..exctext import describe, format_traceback
 from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from .connection import WriterConnection
 from .guard import run_guarded
@@ -85,7 +85,7 @@ class MessageApplier:
             if fn is not None:
                 try:
                     fn(item)
-                except Exception as exc:  # a malformed message, as from a bug: its task fails
+                except BaseException as exc:  # a malformed message (its id's own code raised)
                     self.failed(item, exc)
             elif item is WRITER_STOP:
                 stops += 1
@@ -129,12 +129,19 @@ class MessageApplier:
             self.book.dropped(task_id, f"a {type(item).__qualname__} message")
 
     def failed(self, item: Any, exc: BaseException) -> None:
-        """A message failed: its task is `error`; without a task, a run-level error."""
-        what = f"{type(item).__qualname__}: {type(exc).__name__}: {exc}"
-        tb = "".join(traceback.format_exception(exc))
+        """A message failed: its task is `error`; without a task, a run-level error.
+
+        The exception's text and the message's task id are user code; what they raise
+        is named in the error, and the writer goes on.
+        """
+        what = f"{type(item).__qualname__}: {describe(exc)}"
+        tb = format_traceback(exc)
         LOG.debug("message failed: %s", what.encode("utf-8", "backslashreplace").decode())
-        task_id = getattr(item, "task_id", None)
-        if task_id is None:
-            self.book.run_error(type(item).__qualname__, what, tb)
-        else:
-            self.book.handler_failed(task_id, what, tb)
+        try:
+            task_id = getattr(item, "task_id", None)
+            if task_id is not None:
+                self.book.handler_failed(task_id, what, tb)
+                return
+        except BaseException as bad:  # its task id's property, hash or repr raised
+            what += f" (its task id is unusable: {describe(bad)})"
+        self.book.run_error(type(item).__qualname__, what, tb)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from .holders import holders
 from .inserts import executemany_in_chunks, insert_plan
 from .lock import is_busy
 
@@ -21,6 +22,7 @@ __all__ = [
     "connect",
     "connect_readonly",
     "quote_identifier",
+    "read_failed",
     "wal_checkpoint",
 ]
 
@@ -95,6 +97,10 @@ class WriterConnection(sqlite3.Connection):
         super().close()
 
 
+BUSY_MAX = 1_000_000.0
+"""The longest busy timeout handed to SQLite (it takes whole milliseconds in a C int); a
+longer `lock_timeout` is waited for by retrying (`lock.begin_immediate`)."""
+
 CACHE_KIB = 32_000
 """The writer's page cache (KiB). It only grows: a run of a million tasks fills any cache
 with `task_runs` pages it never reads again, so more memory buys little (it was 100 MB)."""
@@ -130,7 +136,7 @@ def connect(
     try:
         conn = sqlite3.connect(
             text,
-            timeout=timeout,
+            timeout=min(timeout, BUSY_MAX),
             factory=factory,
             uri=text.startswith("file:"),
             isolation_level=None,
@@ -164,17 +170,36 @@ def _set_journal_mode(conn: sqlite3.Connection, mode: str, timeout: float) -> No
         time.sleep(0.02)
 
 
-def connect_readonly(db_path: str | Path) -> sqlite3.Connection:
-    """Open a read-only connection that never blocks the writer (WAL readers see a snapshot)."""
+def connect_readonly(db_path: str | Path, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open a read-only connection that never blocks the writer (WAL readers see a snapshot).
+
+    `timeout`: seconds a read waits for a connection that holds the whole file (a write
+    in rollback-journal mode); `read_failed` turns what a read raises into a clear error.
+    """
     text = check_db_path(db_path)
     if text == MEMORY:
         raise ConfigError("a ':memory:' database is private to its writer; use a file path")
     if not Path(text).exists():
         raise ConfigError(f"database {text!r} does not exist yet")
     uri = f"{Path(text).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     conn.execute("PRAGMA query_only=ON")
     return conn
+
+
+def read_failed(db_path: str | Path, exc: sqlite3.Error) -> ConfigError:
+    """The error for a read of `db_path` that failed: locked (and by whom), not a database."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if is_busy(exc):
+        who = holders(db_path)
+        return ConfigError(
+            f"{db_path} is locked{' by ' + ', '.join(who) if who else ''}: another connection "
+            f"holds the whole file (a write in rollback-journal mode, or locking_mode="
+            f"EXCLUSIVE); try again once it lets go ({exc})"
+        )
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return ConfigError(f"{db_path} is not a SQLite database, or is damaged ({exc})")
+    return ConfigError(f"cannot read {db_path}: {exc}")
 
 
 def wal_checkpoint(

@@ -28,6 +28,7 @@ from . import record
 from .apply import MessageApplier
 from .closing import close_run, finish_loads
 from .handlers import Handler, HandlerRegistry, Schema
+from .integrity import check_intact
 from .loads import RowsLoader
 from .lock import COMMIT, ROLLBACK, begin_immediate
 from .opening import open_run
@@ -314,6 +315,7 @@ class SQLiteWriter(threading.Thread):
         )
         self._conn = self._applier.conn = conn
         begin_immediate(conn, self.db_path, self.lock_timeout)
+        check_intact(conn, self.db_path)  # damage found now, before any task runs
         opened = open_run(
             conn,
             self.run_name,
