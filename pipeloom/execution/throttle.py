@@ -86,8 +86,8 @@ class Throttle:
     def _rate(self, now: float) -> float | None:
         if self.rate is None:
             return None
-        factor = min(1.0, self._factor + (now - self._since) / self.recover)
-        return self.rate * factor
+        recovered = max(0.0, now - self._since) / self.recover  # none before the hold ends
+        return self.rate * min(1.0, self._factor + recovered)
 
     def push_back(self, delay: float) -> None:
         """The server asked to wait `delay` seconds: hold every start, halve the rate."""

@@ -104,7 +104,7 @@ class RichDisplay(PlainWait):
         self, snapshot: StatsSnapshot, *, name: str, workers: int, cancel: threading.Event
     ) -> None:
         """Open the live area."""
-        self._overall_id = self.overall.add_task(name, total=_total(snapshot), extra="")
+        self._overall_id = self.overall.add_task(escape(name), total=_total(snapshot), extra="")
         self.task_bars = [
             self.tasks.add_task("", total=100, visible=False, message="")
             for _ in range(min(self.max_bars, max(1, workers)))
