@@ -61,13 +61,32 @@ def test_growth_runs_on_a_dask_cluster(db_path):
     assert summary.ok and summary.counts["done"] == GROWN
 
 
-def test_a_duplicate_id_is_the_adding_tasks_error_naming_both(db_path):
-    def worker(task, q):
-        if task.task_id == "a":
-            q.put(AddTasks([TaskDef("b", "again")]))
+def adds_a_duplicate(task, q):
+    if task.task_id == "a":
+        q.put(AddTasks([TaskDef("b", "again")]))
 
+
+async def adds_a_duplicate_async(task, q):
+    adds_a_duplicate(task, q)
+
+
+def endless(task, q):
+    q.put(AddTasks([TaskDef(task.params + 1, "next", params=task.params + 1)]))
+
+
+EXECUTORS = [
+    pytest.param(adds_a_duplicate, "threads", id="threads"),
+    pytest.param(adds_a_duplicate_async, "threads", id="coroutines"),
+    pytest.param(adds_a_duplicate, "processes", id="processes"),
+]
+
+
+@pytest.mark.parametrize(("worker", "executor"), EXECUTORS)
+def test_a_duplicate_id_is_the_adding_tasks_error_naming_both(db_path, worker, executor):
     tasks = [TaskDef("a", "a"), TaskDef("b", "b")]
-    summary = run_pipeline(db_path, tasks, worker_fn=worker, workers=1, progress=False)
+    summary = run_pipeline(
+        db_path, tasks, worker_fn=worker, workers=1, executor=executor, progress=False
+    )
     assert summary.status == "error" and summary.counts == {"done": 1, "error": 1}
     message = summary.errors[0].message
     assert "'a'" in message and "'b'" in message and "already has" in message
@@ -81,14 +100,13 @@ def test_an_unusable_added_task_is_refused_with_a_clear_error(db_path):
     assert summary.status == "error" and "no task_id" in summary.errors[0].message
 
 
-def test_max_tasks_ends_an_endless_crawl_with_a_clear_error(db_path):
-    def endless(task, q):
-        q.put(AddTasks([TaskDef(task.params + 1, "next", params=task.params + 1)]))
-
+@pytest.mark.parametrize("executor", ["threads", "processes"])
+def test_max_tasks_ends_an_endless_crawl_with_a_clear_error(db_path, executor):
     t0 = time.monotonic()
     summary = run_pipeline(
-        db_path, [TaskDef(0, "0", params=0)], worker_fn=endless, max_tasks=50, progress=False
-    )
+        db_path, [TaskDef(0, "0", params=0)], worker_fn=endless, max_tasks=50,
+        executor=executor, progress=False,
+    )  # fmt: skip
     assert time.monotonic() - t0 < 10
     assert summary.total == 50 and summary.counts == {"done": 49, "error": 1}
     assert "max_tasks=50 reached" in summary.errors[0].message
@@ -170,3 +188,22 @@ def test_history_and_compare_say_which_task_added_a_task(db_path):
     assert (
         tasks.set_index("task_id").loc["detail-3-0"].filter(like="parent").tolist()[0] == "page-3"
     )
+
+
+def test_the_total_grows_live_and_the_eta_says_it_is_a_lower_bound(db_path):
+    from pipeloom.progress.display import NullDisplay
+
+    seen = []
+
+    class Watching(NullDisplay):
+        def update(self, snapshot):
+            seen.append((snapshot.total, snapshot.growing, snapshot.eta_is_lower_bound))
+
+    def slow_crawl(task, q):
+        time.sleep(0.05)
+        crawl(task, q)
+
+    run_pipeline(db_path, FIRST, worker_fn=slow_crawl, workers=2, progress=Watching())
+    totals = [total for total, _, _ in seen]
+    assert totals[0] < GROWN and max(totals) == GROWN and totals == sorted(totals)
+    assert any(growing and lower for _, growing, lower in seen)
