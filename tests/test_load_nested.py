@@ -117,3 +117,12 @@ def test_rows_from_a_worker_carry_children_too(db_path):
 
     assert run_pipeline(db_path, [TaskDef(1, "one")], worker_fn=worker, progress=False).ok
     assert rows(db_path, "SELECT _o_id, sku FROM o__line_items") == [(1, "a")]
+
+
+def test_nested_rows_travel_from_pool_processes(tmp_path):
+    loom = Loom(tmp_path / "p.db", workers=2, progress=False, executor="processes")
+    result = loom.map(lambda i: order(i, ["a", "b"], taxes=[1]), range(4), "orders", key="id",
+                      mode="merge")  # fmt: skip
+    assert result.ok
+    assert len(loom.table("orders__line_items")) == 8
+    assert len(loom.table("orders__line_items__taxes")) == 8
