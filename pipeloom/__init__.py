@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .engine import run_pipeline
+from .core.page import Page
+from .core.queue import MessageQueue, WorkerQueue
+from .core.rows import Rows
+from .core.summary import RunSummary
 from .errors import (
     ConfigError,
     NoSuchTable,
@@ -14,7 +17,6 @@ from .errors import (
     UnsupportedValue,
     WriterError,
 )
-from .execution.queue import MessageQueue, WorkerQueue
 from .messages import (
     SENTINEL,
     AddTasks,
@@ -26,13 +28,11 @@ from .messages import (
     MsgTaskStarted,
     TaskDef,
 )
-from .page import Page
 from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging
-from .rows import Rows
+from .run.engine import run_pipeline
 from .store.handlers import HandlerRegistry
 from .store.writer import SQLiteWriter
-from .summary import RunSummary
 
 __version__ = "0.1.0"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .core.slots_init import direct_init
 from .execution.lane import CURRENT_TASK
-from .slots_init import direct_init
 
 __all__ = [
     "SENTINEL",

@@ -18,9 +18,9 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
+from pipeloom.core.rows import MODES
 from pipeloom.errors import MagicUsageError
 from pipeloom.execution.executors import EXECUTORS
-from pipeloom.rows import MODES
 
 from .loom import Loom
 

@@ -83,8 +83,8 @@ def test_the_chunk_size_grows_while_calls_are_short_and_drops_after_a_long_one()
 
 def test_a_list_feed_knows_what_is_left_and_a_generator_does_not():
     """The chunk's fair share counts the tasks not yet read, not only those read ahead."""
-    from pipeloom.execution.queue import MessageQueue
-    from pipeloom.feed import TaskFeed
+    from pipeloom.core.queue import MessageQueue
+    from pipeloom.run.feed import TaskFeed
 
     feed = TaskFeed(tasks(1000), MessageQueue(), set())
     feed.take(64)

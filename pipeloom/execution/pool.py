@@ -25,13 +25,13 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from ..clock import utc_now as _now
-from ..control import TaskClosed, TasksCancelled
+from ..core.clock import utc_now as _now
+from ..core.control import TaskClosed, TasksCancelled
+from ..core.queue import MessageQueue
 from ..errors import RunEnded, WriterError
 from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
 from .base import Runner
 from .chunks import ChunkSizer
-from .queue import MessageQueue
 from .remote import run_chunk
 from .wire import ReturnPath, dumps_worker, read_batch
 

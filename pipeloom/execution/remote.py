@@ -20,12 +20,12 @@ from typing import Any
 
 import cloudpickle
 
-from ..clock import utc_now as _now
-from ..control import TasksCancelled
+from ..core.clock import utc_now as _now
+from ..core.control import TasksCancelled
+from ..core.queue import Throttled
 from .attempt import Item, RetryPolicy, closed_message, run_attempts
 from .coroutines import is_async_worker
 from .lane import CURRENT_TASK, LANE
-from .queue import Throttled
 from .wire import Link, ReturnPath, pickle_batch
 
 __all__ = ["CancelFlag", "RemoteQueue", "remote_queue", "run_chunk"]

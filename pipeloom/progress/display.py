@@ -14,8 +14,8 @@ import threading
 import time
 from typing import Any, Protocol, runtime_checkable
 
+from ..core.summary import RunSummary
 from ..errors import ConfigError
-from ..summary import RunSummary
 from .frontends import detected_front_end, front_end
 from .snapshot import StatsSnapshot
 from .words import progress_line

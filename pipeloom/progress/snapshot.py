@@ -10,25 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.summary import TaskError
 from .inflight import InFlight
 
-__all__ = ["TERMINAL", "BarState", "RunStats", "StatsSnapshot", "TaskError"]
+__all__ = ["TERMINAL", "BarState", "RunStats", "StatsSnapshot"]
 
 TERMINAL = frozenset({"done", "error", "cancelled", "skipped"})
-
-
-@dataclass(frozen=True, slots=True)
-class TaskError:
-    """A failed task: what went wrong and where."""
-
-    task_id: Any
-    """The task's id."""
-    name: str
-    """The task's name."""
-    message: str
-    """The exception type and text."""
-    traceback: str | None = None
-    """The formatted traceback, when there is one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..core.summary import RunSummary
 from ..rlog import get_console
-from ..summary import RunSummary
 from .display import PlainWait
 from .snapshot import TERMINAL, StatsSnapshot
 from .words import duration, eta_text, outcome_text, resumed_text

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from ..clock import utc_now
-from ..summary import run_status
+from ..core.clock import utc_now
+from ..core.summary import run_status
 from . import record
 from .loads import RowsLoader
 from .tasks import TaskBook

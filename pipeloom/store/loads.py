@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 from itertools import chain
 
+from ..core.rows import Rows
 from ..errors import ConfigError
-from ..rows import Rows
 from ..values.nested import link_name
 from .connection import quote_identifier
 from .inserts import insert_columns, insert_flat, rows_per_statement

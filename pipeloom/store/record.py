@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
-from ..clock import utc_now
+from ..core.clock import utc_now
 from .inserts import chunk_sizes, rows_per_statement
 from .owner import Owner
 from .task_row import row_values

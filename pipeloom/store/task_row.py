@@ -5,8 +5,8 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
-from ..clock import iso_ns
-from ..control import TaskClosed
+from ..core.clock import iso_ns
+from ..core.control import TaskClosed
 from .text import storable
 
 __all__ = ["TaskState", "attempt_row", "row_values"]

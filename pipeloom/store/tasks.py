@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from typing import Any
 
-from ..clock import iso_ns
-from ..control import AddRefused, SourceFailed, TaskClosed, TasksCancelled, TasksQueued
+from ..core.clock import iso_ns
+from ..core.control import AddRefused, SourceFailed, TaskClosed, TasksCancelled, TasksQueued
+from ..core.summary import TaskError
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from ..progress.snapshot import TERMINAL, RunStats, TaskError
+from ..progress.snapshot import TERMINAL, RunStats
 from .task_row import TaskState, attempt_row
 from .text import storable
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..core.rows import Rows
 from ..errors import ConfigError
-from ..rows import Rows
 from ..values.types import STORAGE, storage_set
 from .shapes import Column, Shapes, fold
 

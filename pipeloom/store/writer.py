@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
-from ..control import RunClosing, TasksCancelled
+from ..core.control import RunClosing, TasksCancelled
+from ..core.queue import MessageQueue
+from ..core.rows import Rows
 from ..errors import ConfigError, PipelineError, UnhandledMessage
-from ..execution.queue import MessageQueue
 from ..progress.snapshot import RunStats
 from ..progress.terminal import update_task_bars
-from ..rows import Rows
 from . import connection as dbconn
 from . import record
 from .apply import MessageApplier

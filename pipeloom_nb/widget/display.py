@@ -12,8 +12,8 @@ import threading
 
 import ipywidgets as w
 
+from pipeloom.core.summary import RunSummary
 from pipeloom.progress.snapshot import StatsSnapshot
-from pipeloom.summary import RunSummary
 
 from ..frontends import in_kernel
 from ..render import errors_block, progress_html

@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ..control import LatestProgress
 from ..errors import RunEnded, WriterError
+from ..execution.retry import MAX_WAIT
 from ..messages import AddTasks, MsgTaskProgress
-from .retry import MAX_WAIT
+from .control import LatestProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 

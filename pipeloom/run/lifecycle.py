@@ -16,16 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import utc_now
-from .control import WRITER_STOP, RunClosing, TasksCancelled
-from .errors import ConfigError, WriterError
-from .execution.queue import MessageQueue
+from ..core.clock import utc_now
+from ..core.control import WRITER_STOP, RunClosing, TasksCancelled
+from ..core.queue import MessageQueue
+from ..core.summary import RunSummary
+from ..errors import ConfigError, WriterError
+from ..progress.display import Display, in_notebook
+from ..progress.snapshot import RunStats
+from ..progress.ticker import Ticker
+from ..store.writer import SQLiteWriter
 from .interrupts import DeferredInterrupts, run_interrupted
-from .progress.display import Display, in_notebook
-from .progress.snapshot import RunStats
-from .progress.ticker import Ticker
-from .store.writer import SQLiteWriter
-from .summary import RunSummary
 
 __all__ = ["Run", "drive", "open_run"]
 

@@ -21,16 +21,15 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from operator import itemgetter
 from typing import Any
 
+from ..core.clock import utc_now
+from ..core.control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
+from ..core.exctext import describe, format_traceback, may_be_ctrl_c
+from ..errors import ConfigError
+from ..execution.attempt import Item
+from ..messages import AddTasks
+from ..store.text import check_task
 from .added import from_definition, to_definition
 from .checks import task_key
-from .clock import utc_now
-from .control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
-from .errors import ConfigError
-from .exctext import describe, format_traceback
-from .execution.attempt import Item
-from .interrupts import may_be_ctrl_c
-from .messages import AddTasks
-from .store.text import check_task
 
 __all__ = ["SKIPPED_CHUNK", "TaskFeed", "is_collection", "recreate"]
 

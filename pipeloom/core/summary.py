@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from .progress.snapshot import TaskError
+__all__ = ["RunSummary", "TaskError", "run_status"]
 
-__all__ = ["RunSummary", "run_status"]
+
+@dataclass(frozen=True, slots=True)
+class TaskError:
+    """A failed task: what went wrong and where."""
+
+    task_id: Any
+    """The task's id."""
+    name: str
+    """The task's name."""
+    message: str
+    """The exception type and text."""
+    traceback: str | None = None
+    """The formatted traceback, when there is one."""
 
 
 @dataclass(frozen=True)
