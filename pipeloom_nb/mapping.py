@@ -38,8 +38,6 @@ __all__ = [
     "next_tasks",
 ]
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
 
 # --- the target table -------------------------------------------------------------------------
 def check_map_table(table: Any) -> str:

@@ -188,7 +188,7 @@ def test_without_a_widget_front_end_progress_falls_back_to_text(db_path, capsys)
 
     from pipeloom.progress import LogDisplay, choose_display
     from pipeloom_nb import WidgetDisplay
-    from pipeloom_nb.frontends import in_kernel
+    from pipeloom_nb.where import in_kernel
 
     start_ipython()  # plain IPython: a shell, but no kernel and so no widget front end
     assert not in_kernel()

@@ -22,7 +22,7 @@ from rich.progress import (
 
 from ..core.summary import RunSummary
 from ..rlog import get_console
-from .display import PlainWait
+from .plain import PlainWait
 from .snapshot import TERMINAL, StatsSnapshot
 from .words import duration, eta_text, outcome_text, resumed_text
 

@@ -15,10 +15,11 @@ from itertools import chain
 
 from ..core.rows import Rows
 from ..errors import ConfigError
+from ..values.names import fold
 from ..values.nested import link_name
 from .connection import quote_identifier
 from .inserts import insert_columns, insert_flat, rows_per_statement
-from .shapes import Shapes, fold
+from .shapes import Shapes
 from .stages import STAGE_PREFIX, Stages
 from .tables import OWN_TABLES
 from .typecheck import check_types, note_types

@@ -14,8 +14,9 @@ from typing import Any
 
 from ..core.rows import Rows
 from ..errors import ConfigError
+from ..values.names import fold
 from ..values.types import STORAGE, storage_set
-from .shapes import Column, Shapes, fold
+from .shapes import Column, Shapes
 
 __all__ = ["check_types", "note_types"]
 
