@@ -14,6 +14,7 @@ from ..core.clock import utc_now
 from ..core.summary import run_status
 from . import record
 from .loads import RowsLoader
+from .savepoints import savepoint
 from .tasks import TaskBook
 
 __all__ = ["close_run", "finish_loads"]
@@ -59,10 +60,8 @@ def close_run(
 
 def finish_loads(conn: sqlite3.Connection, loads: RowsLoader, book: TaskBook, ok: bool) -> None:
     """Swap in `replace` loads if the run ended well (else drop them), in a savepoint."""
-    conn.execute("SAVEPOINT pipeloom_loads -- pipeloom writer")
     try:
-        loads.finish(conn, ok)
+        with savepoint(conn, "pipeloom_loads"):
+            loads.finish(conn, ok)
     except sqlite3.Error as exc:
-        conn.execute("ROLLBACK TO pipeloom_loads -- pipeloom writer")
         book.run_error("replace", f"could not swap in replaced tables: {exc}", None)
-    conn.execute("RELEASE pipeloom_loads -- pipeloom writer")

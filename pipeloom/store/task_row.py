@@ -66,7 +66,7 @@ row_values = attrgetter(
     "attempts",
     "worker",
 )
-"""A task's `task_runs` values after `run_id`, in `UPSERT_TASK`'s order (in C: no Python frame)."""
+"""A task's `task_runs` values after `run_id`, in `task_upsert`'s order (in C: no Python frame)."""
 
 
 def attempt_row(st: TaskState, m: TaskClosed) -> tuple:
