@@ -28,11 +28,6 @@ def define_msg():
     return MsgUpsertUsersBatch
 
 
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=3, progress=False)
-
-
 def test_run_with_inline_handler_and_schema(loom):
     Msg = define_msg()
     loom.schema(USERS)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeloom import RetryAfter, TaskDef, run_pipeline
+from pipeloom import RetryAfter, run_pipeline
 from pipeloom.execution.chunks import ChunkSizer
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, wait_for
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, tasks, wait_for
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ def record_start(conn, msg: MsgStart) -> None:
 
 def nothing(task, q):
     """A tiny task."""
-
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
 
 
 def one_row(task, q):
