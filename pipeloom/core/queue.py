@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import RunEnded, WriterError
-from ..execution.retry import MAX_WAIT
 from ..messages import AddTasks, MsgTaskProgress
+from .clock import MAX_WAIT
 from .control import LatestProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]

@@ -12,13 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..core.clock import utc_now
+from ..core.clock import MAX_WAIT, utc_now
 from ..core.control import TaskClosed, TasksCancelled
 from ..core.exctext import describe, format_traceback, may_be_ctrl_c
 from ..core.queue import CancelFlag
 from ..messages import MsgTaskProgress
 from .lane import current_lane
-from .retry import MAX_WAIT, NO_RETRY, RetryPolicy
+from .retry import NO_RETRY, RetryPolicy
 from .timeouts import attempt_timed_out, call_with_timeout, timed_out
 from .verdict import Verdict, judge
 

@@ -19,6 +19,7 @@ from typing import Any
 from ..core.clock import utc_now
 from ..core.control import WRITER_STOP, RunClosing, TasksCancelled
 from ..core.queue import MessageQueue
+from ..core.status import RunStatus, TaskStatus
 from ..core.summary import RunSummary
 from ..errors import ConfigError, WriterError
 from ..progress.display import Display, in_notebook
@@ -154,7 +155,7 @@ def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
             _cancel(run, runner, grace, interrupts)
         if run.writer.error is None and not run.writer.closed.is_set():
             facts = tuple(_facts(run).items())
-            run.q.put(RunClosing("cancelled" if cancelled else None, facts))
+            run.q.put(RunClosing(RunStatus.CANCELLED if cancelled else None, facts))
             run.q.put(WRITER_STOP)
         run.q.close()  # what a straggler puts from now on would not be read: it raises RunEnded
         _wait_for_writer(run.writer)
@@ -231,12 +232,16 @@ def _summarize(run: Run) -> RunSummary:
     facts = _facts(run)
     _warn_abandoned(facts)
     snap = run.stats.snapshot()
-    counts = {k: v for k, v in snap.counts.items() if k not in ("running", "queued") and v}
+    counts = {
+        k: v
+        for k, v in snap.counts.items()
+        if k not in (TaskStatus.RUNNING, TaskStatus.QUEUED) and v
+    }
     summary = RunSummary(
         run_id=writer.run_id,
         name=run.name,
         db_path=run.db_path,
-        status=writer.status or "failed",
+        status=writer.status or RunStatus.FAILED,
         total=snap.total,
         counts=counts,
         elapsed=snap.elapsed,

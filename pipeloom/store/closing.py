@@ -2,7 +2,7 @@
 
 A run whose tasks are not all finished is never `done`: each unfinished task becomes
 `cancelled` if the run was cancelled, else `error` ("the run ended before this task
-finished"), and the run's status follows from the counts (`summary.run_status`).
+finished"), and the run's status follows from the counts (`core.status.run_status`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlite3
 import time
 
 from ..core.clock import utc_now
-from ..core.summary import run_status
+from ..core.status import run_status
 from . import record
 from .loads import RowsLoader
 from .savepoints import savepoint

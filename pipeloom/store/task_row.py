@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.clock import iso_ns
 from ..core.control import TaskClosed
+from ..core.status import TaskStatus
 from .text import storable
 
 __all__ = ["TaskState", "attempt_row", "row_values"]
@@ -32,7 +33,7 @@ class TaskState:
         "worker",
     )
 
-    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
+    def __init__(self, task_id: Any, name: str, status: str = TaskStatus.QUEUED) -> None:
         self.task_id = task_id
         self.name = name
         self.status = status

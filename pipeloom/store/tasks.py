@@ -12,16 +12,14 @@ from typing import Any
 
 from ..core.clock import iso_ns
 from ..core.control import AddRefused, SourceFailed, TaskClosed, TasksCancelled, TasksQueued
+from ..core.status import FINISHED, TERMINAL, TaskStatus
 from ..core.summary import TaskError
 from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from ..progress.snapshot import TERMINAL, RunStats
+from ..progress.snapshot import RunStats
 from .task_row import TaskState, attempt_row
 from .text import storable
 
-__all__ = ["FINISHED_STATUSES", "TaskBook", "TaskState"]
-
-FINISHED_STATUSES = ("done", "error", "cancelled")
-"""The statuses a worker may give in `MsgTaskFinished`."""
+__all__ = ["TaskBook", "TaskState"]
 
 UNFINISHED = "the run ended before this task finished"
 
@@ -99,11 +97,13 @@ class TaskBook:
         for task_id, name in tasks:
             self.tasks[task_id] = TaskState(task_id, name)
             n += 1
-        counts["queued"] += n
+        counts[TaskStatus.QUEUED] += n
         for task_id, name in skipped:
-            st = self.tasks[task_id] = self._dirty[task_id] = TaskState(task_id, name, "skipped")
+            st = self.tasks[task_id] = self._dirty[task_id] = TaskState(
+                task_id, name, TaskStatus.SKIPPED
+            )
             st.closed = True
-            counts["skipped"] += 1
+            counts[TaskStatus.SKIPPED] += 1
             n += 1
         self._taken += n
         if self._total is None:
@@ -185,9 +185,9 @@ class TaskBook:
         return st
 
     def _new(self, task_id: Any, name: str | None) -> TaskState:
-        st = TaskState(task_id, storable(name if name is not None else task_id), "running")
+        st = TaskState(task_id, storable(name if name is not None else task_id), TaskStatus.RUNNING)
         self.tasks[task_id] = st
-        self.stats.counts["running"] += 1
+        self.stats.counts[TaskStatus.RUNNING] += 1
         self.stats.total += 1
         self.stats.in_flight[task_id] = st
         return st
@@ -220,7 +220,7 @@ class TaskBook:
     def all_done(self) -> bool:
         """True when every task is `done` (or skipped as done before) and nothing failed."""
         counts = self.stats.counts
-        finished = counts.get("done", 0) + counts.get("skipped", 0)
+        finished = counts.get(TaskStatus.DONE, 0) + counts.get(TaskStatus.SKIPPED, 0)
         return finished == self.stats.total and not self.stats.errors
 
     def run_error(self, name: str, text: str, tb: str | None) -> None:
@@ -235,7 +235,7 @@ class TaskBook:
         counts[st.status] -= 1
         counts[status] += 1
         st.status = status
-        if status == "running":
+        if status == TaskStatus.RUNNING:
             self.stats.in_flight[st.task_id] = st
         elif status in TERMINAL:
             self.stats.in_flight.pop(st.task_id, None)
@@ -248,7 +248,7 @@ class TaskBook:
         st.name = storable(m.name)
         st.started_at = storable(m.started_at)
         if st.status not in TERMINAL:
-            self.set_status(st, "running")
+            self.set_status(st, TaskStatus.RUNNING)
 
     def progress(self, m: MsgTaskProgress) -> None:
         """The worker reports a step."""
@@ -257,8 +257,8 @@ class TaskBook:
             return  # after its end, a task's record no longer changes
         st.progress = float(m.step / m.total) if m.total > 0 else 0.0
         st.message = storable(m.message)
-        if st.status == "queued":
-            self.set_status(st, "running")
+        if st.status == TaskStatus.QUEUED:
+            self.set_status(st, TaskStatus.RUNNING)
 
     def finished(self, m: MsgTaskFinished) -> None:
         """The worker says it ended, with a status."""
@@ -269,16 +269,16 @@ class TaskBook:
         st.result = storable(m.result)
         if st.final:
             return
-        if m.status not in FINISHED_STATUSES:
-            text = f"MsgTaskFinished has status {m.status!r}; expected one of {FINISHED_STATUSES}"
+        if m.status not in FINISHED:
+            text = f"MsgTaskFinished has status {m.status!r}; expected one of {FINISHED}"
             self.fail(st, text, None)
             return
         st.message = storable(m.message)
-        if m.status == "done":
+        if m.status == TaskStatus.DONE:
             st.progress = 1.0
         if m.traceback:
             st.error = storable(m.traceback)
-        if m.status == "error":
+        if m.status == TaskStatus.ERROR:
             self.record_error(st, st.message, st.error)
         self.set_status(st, m.status)
 
@@ -297,8 +297,8 @@ class TaskBook:
         if m.retrying:
             st.error = storable(m.traceback)
             st.message = storable(f"retrying after {m.error}")
-            if st.status == "queued":
-                self.set_status(st, "running")
+            if st.status == TaskStatus.QUEUED:
+                self.set_status(st, TaskStatus.RUNNING)
             return
         if m.error is not None and not st.final:
             st.finished_at = iso_ns(m.finished_ns)
@@ -310,7 +310,7 @@ class TaskBook:
                 ("retrying after", "rate limited")
             ):
                 st.message = f"done at attempt {st.attempts}"
-            self.set_status(st, "done")
+            self.set_status(st, TaskStatus.DONE)
 
     def take_attempts(self) -> list[tuple]:
         """`task_attempts` rows (without run id) recorded since the last call."""
@@ -326,7 +326,7 @@ class TaskBook:
             if st is not None and st.status not in TERMINAL:
                 st.finished_at = storable(m.finished_at)
                 st.message = storable(m.reason)
-                self.set_status(st, "cancelled")
+                self.set_status(st, TaskStatus.CANCELLED)
 
     def handler_failed(self, task_id: Any, what: str, tb: str | None) -> None:
         """A handler failed on one of the task's messages: the task is `error`, for good."""
@@ -343,7 +343,7 @@ class TaskBook:
         st.message = storable(what)
         st.error = storable(tb)
         self.record_error(st, st.message, st.error)
-        self.set_status(st, "error")
+        self.set_status(st, TaskStatus.ERROR)
         self._dirty[st.task_id] = st
 
     def lost(self, task_ids: set, what: str) -> None:
@@ -360,14 +360,14 @@ class TaskBook:
             self.protocol_error(f"{text}: the run gave up its backlog", key=f"dropped {task_id!r}")
             return
         st = self.find(task_id, None, what)
-        if st is None or st.status == "error":
+        if st is None or st.status == TaskStatus.ERROR:
             return
         if not st.final:
             st.final = True
             st.message = storable(
                 f"cancelled: {what} was not written (the run gave up its backlog)"
             )
-        self.set_status(st, "cancelled")
+        self.set_status(st, TaskStatus.CANCELLED)
 
     def settle(self, cancelled: bool, finished_at: str) -> None:
         """At the run's end: tasks not finished become `cancelled` (a cancelled run) or `error`."""
@@ -379,7 +379,7 @@ class TaskBook:
             self._dirty[st.task_id] = st
             if cancelled:
                 st.message = "cancelled"
-                self.set_status(st, "cancelled")
+                self.set_status(st, TaskStatus.CANCELLED)
             else:
                 self.fail(st, UNFINISHED, None)
 
