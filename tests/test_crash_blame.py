@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pipeloom.execution.attempt import Item
 from pipeloom.execution.blame import CrashBlame
 
 
-def item(i: int) -> tuple:
-    return (f"task {i}", i, f"t{i}")
+def item(i: int) -> Item:
+    return Item(f"task {i}", i, f"t{i}")
 
 
 def test_suspects_run_again_alone_a_call_at_a_time():

@@ -115,7 +115,7 @@ class Runner:
             item = self._refill()
             if item is None:
                 return None
-        self.in_flight[item[1]] = item
+        self.in_flight[item.task_id] = item
         return item
 
     def _survive(self, item: Item, exc: BaseException) -> None:

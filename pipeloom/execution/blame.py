@@ -57,5 +57,5 @@ class CrashBlame:
         """The task that killed the call running alone (its first not heard ending), and
         whether it runs again (`retries` allow it, the run is not cancelled)."""
         killer = unheard[0]
-        crashes = self._crashes[killer[1]] = self._crashes.get(killer[1], 0) + 1
+        crashes = self._crashes[killer.task_id] = self._crashes.get(killer.task_id, 0) + 1
         return killer, crashes <= retries and not cancelled

@@ -142,14 +142,14 @@ class PoolRunner(Runner):
     def _take_suspects(self) -> list[Item]:
         taken = self._blame.take_all()
         for item in taken:
-            self.in_flight.pop(item[1], None)
+            self.in_flight.pop(item.task_id, None)
         return taken
 
     def _cancel_suspects(self) -> None:
         """Tasks to re-run after a pool died during a cancel (Ctrl-C reaches the pool too)."""
         if taken := self._take_suspects():
             with contextlib.suppress(WriterError, RunEnded):
-                self.q.put(TasksCancelled(tuple(item[1] for item in taken), _now()))
+                self.q.put(TasksCancelled(tuple(item.task_id for item in taken), _now()))
 
     def _shut(self) -> None:
         self._stop_forwarding.set()
@@ -180,7 +180,7 @@ class PoolRunner(Runner):
 
     def _submit(self, chunk: list[Item], careful: bool = False) -> None:
         for item in chunk:  # before the call: its tasks may end before submit returns
-            self.in_flight[item[1]] = item
+            self.in_flight[item.task_id] = item
         try:
             fut = self.backend.submit(
                 run_chunk, self._payload, chunk, self._return_path, self.policy, careful
@@ -194,14 +194,14 @@ class PoolRunner(Runner):
 
     def _unheard(self, chunk: list[Item]) -> list[Item]:
         """The tasks of `chunk` not heard ending yet."""
-        return [item for item in chunk if item[1] in self.in_flight]
+        return [item for item in chunk if item.task_id in self.in_flight]
 
     def _settle(self, fut: Any) -> None:
         chunk = self._pending.pop(fut, None)
         if chunk is None or fut.cancelled():
             return
         if self._abandoned:  # its process was stopped after the grace period: not its fault
-            if ids := tuple(item[1] for item in self._unheard(chunk)):
+            if ids := tuple(item.task_id for item in self._unheard(chunk)):
                 with contextlib.suppress(WriterError, RunEnded):
                     self.q.put(TasksCancelled(ids, _now(), STILL_RUNNING))
             return
@@ -227,12 +227,12 @@ class PoolRunner(Runner):
         killer, retry = self._blame.killer(unheard, self.policy.retries, cancelled)
         self._put_closed(killer, exc, retrying=retry)
         if retry:
-            self.in_flight[killer[1]] = killer
+            self.in_flight[killer.task_id] = killer
         self._blame.requeue([killer, *unheard[1:]] if retry else unheard[1:])
 
     def _put_closed(self, item: Item, exc: BaseException, retrying: bool = False) -> None:
         """Close a task from here: its process died, or it could not be sent."""
-        self.in_flight.pop(item[1], None)
+        self.in_flight.pop(item.task_id, None)
         with contextlib.suppress(WriterError, RunEnded):
             self.q.put(closed_message(item, time.time_ns(), exc, retrying))
 
@@ -255,7 +255,7 @@ class PoolRunner(Runner):
         for fut, chunk in list(self._pending.items()):
             if self.backend.cancel(fut):
                 for item in chunk:
-                    self.in_flight.pop(item[1], None)
+                    self.in_flight.pop(item.task_id, None)
                 rest += chunk
         return rest
 

@@ -269,10 +269,10 @@ def run_chunk(
     try:
         for i, item in enumerate(items):
             if q.cancelled.is_set():
-                q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
+                q.put(TasksCancelled(tuple(it.task_id for it in items[i:]), _now()))
                 break
             q.task_begins()
-            CURRENT_TASK.set(item[1])
+            CURRENT_TASK.set(item.task_id)
             try:
                 run_attempts(call, item, q, policy)
             except Exception as exc:  # past its attempts: it fails the task, not the chunk

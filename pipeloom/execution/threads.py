@@ -38,12 +38,12 @@ class ThreadRunner(Runner):
                     if self.wait_for_growth():
                         continue
                     return
-                CURRENT_TASK.set(item[1])
+                CURRENT_TASK.set(item.task_id)
                 try:
                     self._run_one(item)
                 except BaseException as exc:  # of any kind: it fails the task, not the thread
                     self._survive(item, exc)
-                del self.in_flight[item[1]]
+                del self.in_flight[item.task_id]
                 self.wake()
         except (WriterError, RunEnded):
             return  # the engine reports the writer's failure; a run that ended takes no more

@@ -109,8 +109,8 @@ class TaskFeed:
                 item = self._pull()
                 if item is None:
                     continue
-                if item[1] in self._skipped_ids:
-                    skipped.append(item[1:])
+                if item.task_id in self._skipped_ids:
+                    skipped.append((item.task_id, item.name))
                     if len(skipped) >= SKIPPED_CHUNK:
                         self._q.put(TasksQueued((), tuple(skipped)))
                         skipped = []
@@ -137,8 +137,8 @@ class TaskFeed:
             if not items and not skipped_tasks:
                 return
             skipped = tuple((task_id, name) for _, task_id, name in skipped_tasks)
-            definitions = tuple(to_definition(item[0]) for item in items)
-            definitions += tuple(to_definition(item[0]) for item in skipped_tasks)
+            definitions = tuple(to_definition(item.task) for item in items)
+            definitions += tuple(to_definition(item.task) for item in skipped_tasks)
             queued = TasksQueued(
                 tuple(map(_ID_AND_NAME, items)),
                 skipped,
@@ -147,7 +147,7 @@ class TaskFeed:
             )
             self._q.put(queued)
             if cancelled:
-                self._q.put(TasksCancelled(tuple(item[1] for item in items), utc_now()))
+                self._q.put(TasksCancelled(tuple(item.task_id for item in items), utc_now()))
                 return
             self._added.extend(items)
         for listener in self._listeners:
@@ -168,15 +168,15 @@ class TaskFeed:
                     "already has: task ids are unique within a run"
                 )
             ids.add(task_id)
-            items.append((task, task_id, name))
+            items.append(Item(task, task_id, name))
         if self.max_tasks is not None and len(self.seen) + len(items) > self.max_tasks:
             raise ConfigError(
                 f"max_tasks={self.max_tasks} reached: task {msg.task_id!r} would add "
                 f"{len(items)} task(s) to the {len(self.seen)} the run has"
             )
         self.seen.update(ids)
-        skipped = [item for item in items if item[1] in self._skipped_ids]
-        return [item for item in items if item[1] not in self._skipped_ids], skipped
+        skipped = [item for item in items if item.task_id in self._skipped_ids]
+        return [item for item in items if item.task_id not in self._skipped_ids], skipped
 
     def rest(self) -> list[Item]:
         """A collection's tasks never taken, registered (to be recorded `cancelled`)."""
@@ -213,7 +213,7 @@ class TaskFeed:
             return None
         self.seen.add(task_id)
         self._pulled += 1
-        return task, task_id, name
+        return Item(task, task_id, name)
 
 
 def recreate(feed: TaskFeed, definitions: Iterable[tuple[Any, str]]) -> None:

@@ -169,7 +169,7 @@ def _cancel(run: Run, runner: Any, grace: float, interrupts: DeferredInterrupts)
     started = time.monotonic()
     q.cancelled.set()
     writer.give_up_backlog_at(started + grace)
-    leftover = [item[1] for item in runner.not_started()]
+    leftover = [item.task_id for item in runner.not_started()]
     while not runner.finished.is_set() and time.monotonic() - started < grace:
         if interrupts.event.wait(min(0.05, grace)):
             break  # a Ctrl-C during the grace period: stop waiting for tasks in flight
@@ -194,7 +194,7 @@ def _wait_for_ready(writer: SQLiteWriter) -> None:
 
 def _cancel_all(q: MessageQueue, feed: Any) -> None:
     """Register a collection's tasks, none of them started, and record them `cancelled`."""
-    ids = tuple(item[1] for item in feed.rest())
+    ids = tuple(item.task_id for item in feed.rest())
     if ids:
         q.put(TasksCancelled(ids, utc_now()))
 
