@@ -33,7 +33,7 @@ class TaskState:
         "worker",
     )
 
-    def __init__(self, task_id: Any, name: str, status: str = TaskStatus.QUEUED) -> None:
+    def __init__(self, task_id: Any, name: str, status: str = TaskStatus.QUEUED.value) -> None:
         self.task_id = task_id
         self.name = name
         self.status = status
