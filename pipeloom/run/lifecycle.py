@@ -89,7 +89,7 @@ def open_run(
 
 def drive(run: Run, runner: Any, grace: float) -> RunSummary:
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
-    cancelled = False
+    early = False  # the run must end before its tasks do: a cancel, Ctrl-C, the writer's end
     run.stats.watch(runner.in_flight, getattr(getattr(runner, "policy", None), "retries", 0))
     try:
         run.display.start(
@@ -98,16 +98,16 @@ def drive(run: Run, runner: Any, grace: float) -> RunSummary:
         run.ticker.start()
         if runner.blocking:
             runner.run_here()
-            cancelled = run.q.cancelled.is_set() or run.writer.error is not None
+            early = run.q.cancelled.is_set() or run.writer.error is not None
         else:
             runner.start()
-            cancelled = _wait(run, runner)
+            early = _wait(run, runner)
     except KeyboardInterrupt:
-        run.interrupted = cancelled = True
+        run.interrupted = early = True
         if not in_notebook():  # a notebook shows the run's end, and the exception says it
             LOG.warning("interrupted: cancelling tasks not yet started")
     finally:
-        summary = _close(run, runner, cancelled, grace)
+        summary = _close(run, runner, early, grace)
     if run.interrupted:
         raise _interrupted(summary)
     if run.writer.error is not None:
@@ -128,7 +128,8 @@ def _interrupted(summary: RunSummary) -> KeyboardInterrupt:
 
 
 def _wait(run: Run, runner: Any) -> bool:
-    """Block until the runner ends; True if the run was cancelled.
+    """Block until the runner ends; True if the run must end early: cancelled, or the
+    writer failed or closed.
 
     The display does the waiting (a notebook's handles clicks on its Stop button meanwhile).
     """
@@ -140,7 +141,7 @@ def _wait(run: Run, runner: Any) -> bool:
     return run.q.cancelled.is_set()
 
 
-def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
+def _close(run: Run, runner: Any, early: bool, grace: float) -> RunSummary:
     """Stop the runner, let the writer finish, record the run; Ctrl-C meanwhile is deferred."""
 
     def on_interrupt(count: int) -> None:
@@ -151,11 +152,11 @@ def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
     with DeferredInterrupts(on_interrupt) as interrupts:
         if run.interrupted:
             run.writer.cancel_run()
-        if cancelled:
+        if early:
             _cancel(run, runner, grace, interrupts)
         if run.writer.error is None and not run.writer.closed.is_set():
             facts = tuple(_facts(run).items())
-            run.q.put(RunClosing(RunStatus.CANCELLED if cancelled else None, facts))
+            run.q.put(RunClosing(RunStatus.CANCELLED if early else None, facts))
             run.q.put(WRITER_STOP)
         run.q.close()  # what a straggler puts from now on would not be read: it raises RunEnded
         _wait_for_writer(run.writer)
