@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from .core.messages import (
+    SENTINEL,
+    AddTasks,
+    Msg,
+    MsgTaskFinish,
+    MsgTaskFinished,
+    MsgTaskProgress,
+    MsgTaskStart,
+    MsgTaskStarted,
+    TaskDef,
+)
 from .core.page import Page
 from .core.queue import MessageQueue, WorkerQueue
 from .core.rows import Rows
@@ -16,17 +27,6 @@ from .errors import (
     UnhandledMessage,
     UnsupportedValue,
     WriterError,
-)
-from .messages import (
-    SENTINEL,
-    AddTasks,
-    Msg,
-    MsgTaskFinish,
-    MsgTaskFinished,
-    MsgTaskProgress,
-    MsgTaskStart,
-    MsgTaskStarted,
-    TaskDef,
 )
 from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging

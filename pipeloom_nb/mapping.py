@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeloom.core.messages import AddTasks, TaskDef
 from pipeloom.core.page import Page
 from pipeloom.core.rows import Rows
 from pipeloom.errors import ConfigError
-from pipeloom.messages import AddTasks, TaskDef
 from pipeloom.run.feed import is_collection
 from pipeloom.store.loads import check_target_table
 from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import RunEnded, WriterError
-from ..messages import AddTasks, MsgTaskProgress
 from .clock import MAX_WAIT
 from .control import LatestProgress
+from .messages import AddTasks, MsgTaskProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 

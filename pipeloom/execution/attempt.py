@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 from ..core.clock import MAX_WAIT, utc_now
 from ..core.control import TaskClosed, TasksCancelled
 from ..core.exctext import describe, format_traceback, may_be_ctrl_c
+from ..core.lane import current_lane
+from ..core.messages import MsgTaskProgress
 from ..core.queue import CancelFlag
-from ..messages import MsgTaskProgress
-from .lane import current_lane
 from .retry import NO_RETRY, RetryPolicy
 from .timeouts import attempt_timed_out, call_with_timeout, timed_out
 from .verdict import Verdict, judge

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..core.lane import CURRENT_TASK, LANE
 from ..errors import ConfigError, WriterError
 from .attempt import Item, run_attempts_async
 from .base import Runner
-from .lane import CURRENT_TASK, LANE
 
 __all__ = [
     "AsyncRunner",

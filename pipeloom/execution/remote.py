@@ -22,10 +22,10 @@ import cloudpickle
 
 from ..core.clock import utc_now as _now
 from ..core.control import TasksCancelled
+from ..core.lane import CURRENT_TASK, LANE
 from ..core.queue import Throttled
 from .attempt import Item, RetryPolicy, closed_message, run_attempts
 from .coroutines import is_async_worker
-from .lane import CURRENT_TASK, LANE
 from .wire import Link, ReturnPath, pickle_batch
 
 __all__ = ["CancelFlag", "RemoteQueue", "remote_queue", "run_chunk"]

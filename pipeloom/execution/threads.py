@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+from ..core.lane import CURRENT_TASK, LANE
 from ..errors import RunEnded, WriterError
 from .attempt import Item, run_attempts
 from .base import Runner
-from .lane import CURRENT_TASK, LANE
 
 __all__ = ["ThreadRunner"]
 

@@ -24,9 +24,9 @@ from typing import Any
 from ..core.clock import utc_now
 from ..core.control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
 from ..core.exctext import describe, format_traceback, may_be_ctrl_c
+from ..core.messages import AddTasks
 from ..errors import ConfigError
 from ..execution.attempt import Item
-from ..messages import AddTasks
 from ..store.text import check_task
 from .added import from_definition, to_definition
 from .checks import task_key

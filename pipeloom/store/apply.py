@@ -26,7 +26,7 @@ from ..core.control import (
     TasksQueued,
 )
 from ..core.exctext import describe, format_traceback
-from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
+from ..core.messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from .connection import WriterConnection
 from .guard import run_guarded
 from .tasks import TaskBook

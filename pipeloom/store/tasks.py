@@ -11,9 +11,9 @@ from typing import Any
 
 from ..core.clock import iso_ns
 from ..core.control import AddRefused, SourceFailed, TaskClosed, TasksCancelled
+from ..core.messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..core.status import FINISHED, TERMINAL, TaskStatus
 from ..core.summary import TaskError
-from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from ..progress.snapshot import RunStats
 from .roll import TaskRoll
 from .task_row import TaskState, attempt_row
