@@ -40,10 +40,14 @@ class RunStatus(_Vocabulary):
     INTERRUPTED = "interrupted"
 
 
-TERMINAL = frozenset({TaskStatus.DONE, TaskStatus.ERROR, TaskStatus.CANCELLED, TaskStatus.SKIPPED})
+# The sets hold the members' plain text: they are tested on every task message, and a str
+# key found by identity is cheaper than one compared with a str subclass. Members match too.
+TERMINAL = frozenset(
+    s.value for s in (TaskStatus.DONE, TaskStatus.ERROR, TaskStatus.CANCELLED, TaskStatus.SKIPPED)
+)
 """The statuses a task keeps once it has them."""
 
-FINISHED = (TaskStatus.DONE, TaskStatus.ERROR, TaskStatus.CANCELLED)
+FINISHED = tuple(s.value for s in (TaskStatus.DONE, TaskStatus.ERROR, TaskStatus.CANCELLED))
 """The statuses a worker may give in `MsgTaskFinished`."""
 
 
