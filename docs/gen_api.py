@@ -39,7 +39,7 @@ def name_doc(module, name: str) -> str:
 def _homes(module):
     import importlib
 
-    for sub in ("messages", "store.connection", "execution.queue"):
+    for sub in ("core.messages", "store.connection", "core.queue"):
         yield importlib.import_module(f"pipeloom.{sub}")
 
 

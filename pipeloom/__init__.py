@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from .engine import run_pipeline
+from .core.messages import (
+    SENTINEL,
+    AddTasks,
+    Msg,
+    MsgTaskFinish,
+    MsgTaskFinished,
+    MsgTaskProgress,
+    MsgTaskStart,
+    MsgTaskStarted,
+    TaskDef,
+)
+from .core.page import Page
+from .core.queue import MessageQueue, WorkerQueue
+from .core.rows import Rows
+from .core.summary import RunSummary
 from .errors import (
     ConfigError,
     NoSuchTable,
@@ -14,25 +28,11 @@ from .errors import (
     UnsupportedValue,
     WriterError,
 )
-from .execution.queue import MessageQueue, WorkerQueue
-from .messages import (
-    SENTINEL,
-    AddTasks,
-    Msg,
-    MsgTaskFinish,
-    MsgTaskFinished,
-    MsgTaskProgress,
-    MsgTaskStart,
-    MsgTaskStarted,
-    TaskDef,
-)
-from .page import Page
 from .progress import Display, StatsSnapshot, TaskError, choose_display
 from .rlog import setup_logging
-from .rows import Rows
+from .run.engine import run_pipeline
 from .store.handlers import HandlerRegistry
 from .store.writer import SQLiteWriter
-from .summary import RunSummary
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
+from .core.messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 
 __all__ = ["DemoTask", "demo_tasks", "demo_worker"]
 

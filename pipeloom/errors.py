@@ -6,7 +6,6 @@ from typing import Any
 
 __all__ = [
     "ConfigError",
-    "MagicUsageError",
     "NoSuchTable",
     "PicklingFailed",
     "PipelineError",
@@ -84,10 +83,6 @@ class UnsupportedValue(PipelineError, TypeError):
         if self.reason:
             text += f" ({self.reason})"
         return f"{head}: {text}" if head else text
-
-
-class MagicUsageError(PipelineError):
-    """Bad `%pipeloom` arguments: shown as a usage message, not a traceback."""
 
 
 class RetryAfter(PipelineError):

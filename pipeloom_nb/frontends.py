@@ -9,27 +9,13 @@ are looked for among the modules already loaded.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from pipeloom.progress.frontends import FrontEnd, register_display
 
-__all__ = ["MARIMO", "WIDGETS", "in_kernel", "in_marimo", "register"]
+from .where import in_kernel, in_marimo
 
-
-def in_kernel() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Notebook 7, VS Code), False elsewhere."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def in_marimo() -> bool:
-    """True while a marimo notebook (or app) runs this code, False elsewhere."""
-    marimo = sys.modules.get("marimo")
-    return marimo is not None and marimo.running_in_notebook()
+__all__ = ["MARIMO", "WIDGETS", "register"]
 
 
 def _widget_display() -> Any:

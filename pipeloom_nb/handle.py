@@ -9,8 +9,8 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any
 
-from .frontends import in_marimo
 from .results import RunResult
+from .where import in_marimo
 
 __all__ = ["RunHandle"]
 

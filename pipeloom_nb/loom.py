@@ -10,13 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from pipeloom.checks import check_number, check_workers
-from pipeloom.engine import run_pipeline
+from pipeloom.core.rows import check_rows_options
 from pipeloom.errors import NoSuchTable
 from pipeloom.execution.retry import RetryOn
-from pipeloom.feed import is_collection
 from pipeloom.progress.display import choose_display
-from pipeloom.rows import check_rows_options
+from pipeloom.run.checks import check_number, check_workers
+from pipeloom.run.engine import run_pipeline
+from pipeloom.run.feed import is_collection
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 from pipeloom.timeline import Timeline, timeline

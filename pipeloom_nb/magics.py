@@ -18,13 +18,18 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from pipeloom.errors import MagicUsageError
+from pipeloom.core.rows import MODES
+from pipeloom.errors import PipelineError
 from pipeloom.execution.executors import EXECUTORS
-from pipeloom.rows import MODES
 
 from .loom import Loom
 
-__all__ = ["PipeloomMagics"]
+__all__ = ["MagicUsageError", "PipeloomMagics"]
+
+
+class MagicUsageError(PipelineError):
+    """Bad `%pipeloom` arguments: shown as a usage message, not a traceback."""
+
 
 USAGE = """\
 %pipeloom run WORKER TASKS [--db PATH] [--workers N] [--executor E] [--rate R]

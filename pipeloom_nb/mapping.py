@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeloom.core.messages import AddTasks, TaskDef
+from pipeloom.core.page import Page
+from pipeloom.core.rows import Rows
 from pipeloom.errors import ConfigError
-from pipeloom.feed import is_collection
-from pipeloom.messages import AddTasks, TaskDef
-from pipeloom.page import Page
-from pipeloom.rows import Rows
+from pipeloom.run.feed import is_collection
 from pipeloom.store.loads import check_target_table
 from pipeloom.values import INT64_MAX, INT64_MIN, UnsupportedValue
 
@@ -37,8 +37,6 @@ __all__ = [
     "map_worker",
     "next_tasks",
 ]
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 # --- the target table -------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import threading
 import time
 from typing import Any
 
+from pipeloom.core.summary import RunSummary
 from pipeloom.progress.snapshot import StatsSnapshot
-from pipeloom.summary import RunSummary
 
 from .render import errors_block, progress_html
 

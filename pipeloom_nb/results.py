@@ -7,13 +7,13 @@ from collections.abc import Iterator, Mapping
 
 import pandas as pd
 
+from pipeloom.core.summary import RunSummary
 from pipeloom.errors import NoSuchTable
 from pipeloom.progress.snapshot import StatsSnapshot
 from pipeloom.progress.words import duration, outcome_text
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.loads import STAGE_PREFIX
 from pipeloom.store.tables import OWN_TABLES
-from pipeloom.summary import RunSummary
 from pipeloom.timeline import Timeline, timeline
 
 from .reading import read_sql, read_table, table_names

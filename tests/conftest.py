@@ -42,3 +42,17 @@ def kernel():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `workers` marker, read by the `loom` fixture."""
+    config.addinivalue_line("markers", "workers(n): the workers of the `loom` fixture (3)")
+
+
+@pytest.fixture
+def loom(db_path: Path, request: pytest.FixtureRequest):
+    """A Loom over `db_path` that shows no progress; `@pytest.mark.workers(n)` sets its workers."""
+    from pipeloom_nb import Loom
+
+    marker = request.node.get_closest_marker("workers")
+    return Loom(db_path, workers=marker.args[0] if marker else 3, progress=False)

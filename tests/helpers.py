@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeloom import MsgTaskProgress
+from pipeloom import MsgTaskProgress, TaskDef
+
+
+def tasks(n: int, start: int = 0) -> list[TaskDef]:
+    """`n` tasks with ids from `start` and names `t<id>`."""
+    return [TaskDef(i, f"t{i}") for i in range(start, start + n)]
 
 
 def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple[Any, ...]]:

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from pipeloom import MsgTaskFinished, MsgTaskStarted, TaskDef, run_pipeline
-from pipeloom.clock import iso_ns, utc_now
+from pipeloom.core.clock import iso_ns, utc_now
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
 

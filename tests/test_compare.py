@@ -7,9 +7,7 @@ import time
 from pipeloom import TaskDef
 from pipeloom_nb import Loom
 
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
+from .helpers import tasks
 
 
 def two_runs(db_path):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
-from pipeloom import ConfigError, MsgTaskProgress, PicklingFailed, TaskDef, run_pipeline
+from pipeloom import ConfigError, MsgTaskProgress, PicklingFailed, run_pipeline
 from pipeloom_nb import Loom
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, wait_for
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, tasks, wait_for
 
 HERE = os.getpid()
 
@@ -35,10 +35,6 @@ def record_pid(conn, msg: MsgPid) -> None:
 
 
 PIDS_SCHEMA = "CREATE TABLE IF NOT EXISTS pids(task_id INTEGER, pid INTEGER)"
-
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
 
 
 def test_processes_run_an_inline_closure_in_other_processes(db_path):

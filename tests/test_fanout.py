@@ -18,6 +18,8 @@ from benchmarks.flaky_api import FlakyAPI
 from pipeloom import MsgTaskProgress, RetryAfter, RunEnded, TaskDef, run_pipeline
 from pipeloom.execution.retry import RetryPolicy, is_transient, server_delay
 
+from .helpers import rows
+
 
 def pages(n: int) -> list[TaskDef]:
     return [TaskDef(i, f"page {i}") for i in range(n)]
@@ -29,14 +31,6 @@ def fetch_with_requests(base: str):
         r.raise_for_status()
 
     return worker
-
-
-def rows(db, sql):
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_rate_and_retry_after_load_every_page_with_no_429_failures(db_path):

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from pipeloom import ConfigError, TaskDef, run_pipeline
-from pipeloom.status import recent_runs, watch
+from pipeloom.cli.status import recent_runs, watch
 from pipeloom_nb import Loom
 
 from .children import ROOT, Child, locker

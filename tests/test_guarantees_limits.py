@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-from pipeloom import ConfigError, TaskDef, run_pipeline
+from pipeloom import ConfigError, run_pipeline
 from pipeloom_nb import Loom
 
 from .children import locker
-from .helpers import rows, statuses
+from .helpers import rows, statuses, tasks
 
 NAN, INF = math.nan, math.inf
 
@@ -37,16 +37,12 @@ NUMERIC = [
 ]
 
 
-def tasks(n: int = 3) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
-
-
 @pytest.mark.parametrize("option", NUMERIC)
 def test_nan_is_a_config_error_before_any_work(db_path, option):
     ran = []
     with pytest.raises(ConfigError, match=rf"{option} must be .*, not nan"):
         run_pipeline(
-            db_path, tasks(), worker_fn=lambda t, q: ran.append(t), progress=False, **{option: NAN}
+            db_path, tasks(3), worker_fn=lambda t, q: ran.append(t), progress=False, **{option: NAN}
         )
     assert not ran and not db_path.exists()
 
@@ -54,13 +50,13 @@ def test_nan_is_a_config_error_before_any_work(db_path, option):
 @pytest.mark.parametrize("option", ["queue_size", "batch_size", "cancel_grace", "lock_timeout"])
 def test_a_limit_that_cannot_work_is_refused(db_path, option):
     with pytest.raises(ConfigError, match=option):
-        run_pipeline(db_path, tasks(), worker_fn=lambda t, q: None, progress=False, **{option: -1})
+        run_pipeline(db_path, tasks(3), worker_fn=lambda t, q: None, progress=False, **{option: -1})
     assert not db_path.exists()
 
 
 def test_an_infinite_backoff_is_refused_the_first_retry_would_never_come(db_path):
     with pytest.raises(ConfigError, match="retry_backoff must be a finite number"):
-        run_pipeline(db_path, tasks(), worker_fn=lambda t, q: None, retry_backoff=INF)
+        run_pipeline(db_path, tasks(3), worker_fn=lambda t, q: None, retry_backoff=INF)
 
 
 def test_a_loom_refuses_nan_when_it_is_made(db_path):
@@ -68,7 +64,7 @@ def test_a_loom_refuses_nan_when_it_is_made(db_path):
         with pytest.raises(ConfigError, match=option):
             Loom(db_path, **{option: NAN})
     with pytest.raises(ConfigError, match="timeout"):
-        Loom(db_path, progress=False).run(tasks(), lambda t, q: None, timeout=NAN)
+        Loom(db_path, progress=False).run(tasks(3), lambda t, q: None, timeout=NAN)
     assert not db_path.exists()
 
 

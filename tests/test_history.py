@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from pipeloom import TaskDef, run_pipeline
+from pipeloom import run_pipeline
 
-from .helpers import rows, statuses
-
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(1, n + 1)]
+from .helpers import rows, statuses, tasks
 
 
 def fail_on(bad: set[int]):
@@ -22,8 +18,8 @@ def fail_on(bad: set[int]):
 
 
 def test_every_run_is_recorded_and_earlier_task_history_stays(db_path):
-    run_pipeline(db_path, tasks(3), worker_fn=fail_on({2}), name="p", progress=False)
-    run_pipeline(db_path, tasks(3), worker_fn=fail_on(set()), name="p", progress=False)
+    run_pipeline(db_path, tasks(3, start=1), worker_fn=fail_on({2}), name="p", progress=False)
+    run_pipeline(db_path, tasks(3, start=1), worker_fn=fail_on(set()), name="p", progress=False)
     runs = rows(
         db_path,
         "SELECT run_id, name, status, tasks, done, errors, workers "
@@ -45,12 +41,20 @@ def test_resume_reruns_only_what_did_not_finish(db_path):
         if task.task_id in {2, 5} and source_down:
             raise ValueError("flaky source")
 
-    first = run_pipeline(db_path, tasks(5), worker_fn=worker, name="etl", workers=1, progress=False)
+    first = run_pipeline(
+        db_path, tasks(5, start=1), worker_fn=worker, name="etl", workers=1, progress=False
+    )
     assert first.counts == {"done": 3, "error": 2}
     ran.clear()
     source_down = False
     second = run_pipeline(
-        db_path, tasks(5), worker_fn=worker, name="etl", workers=1, resume=True, progress=False
+        db_path,
+        tasks(5, start=1),
+        worker_fn=worker,
+        name="etl",
+        workers=1,
+        resume=True,
+        progress=False,
     )
     assert sorted(ran) == [2, 5]
     assert second.ok and second.counts == {"done": 2, "skipped": 3}
@@ -64,9 +68,9 @@ def test_resume_reruns_only_what_did_not_finish(db_path):
 
 
 def test_resume_only_looks_at_runs_of_the_same_name(db_path):
-    run_pipeline(db_path, tasks(2), worker_fn=fail_on(set()), name="a", progress=False)
+    run_pipeline(db_path, tasks(2, start=1), worker_fn=fail_on(set()), name="a", progress=False)
     summary = run_pipeline(
-        db_path, tasks(2), worker_fn=fail_on(set()), name="b", resume=True, progress=False
+        db_path, tasks(2, start=1), worker_fn=fail_on(set()), name="b", resume=True, progress=False
     )
     assert summary.counts == {"done": 2}
 
@@ -80,7 +84,7 @@ def test_retries_rerun_a_raising_worker_with_backoff(db_path):
             raise ConnectionError("try again")
 
     summary = run_pipeline(
-        db_path, tasks(2), worker_fn=worker, retries=2, retry_backoff=0.01, progress=False
+        db_path, tasks(2, start=1), worker_fn=worker, retries=2, retry_backoff=0.01, progress=False
     )
     assert summary.ok and attempts == {1: 3, 2: 1}
     assert rows(db_path, "SELECT id, status, attempts FROM task_runs ORDER BY id") == [
@@ -91,7 +95,12 @@ def test_retries_rerun_a_raising_worker_with_backoff(db_path):
 
 def test_retries_give_up_with_the_last_error(db_path):
     summary = run_pipeline(
-        db_path, tasks(1), worker_fn=fail_on({1}), retries=2, retry_backoff=0.01, progress=False
+        db_path,
+        tasks(1, start=1),
+        worker_fn=fail_on({1}),
+        retries=2,
+        retry_backoff=0.01,
+        progress=False,
     )
     assert summary.counts == {"error": 1}
     assert rows(db_path, "SELECT status, attempts FROM task_runs") == [("error", 3)]

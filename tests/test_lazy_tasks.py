@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from pipeloom import ConfigError, TaskDef, run_pipeline
-from pipeloom.control import TaskClosed, TasksQueued
+from pipeloom.core.control import TaskClosed, TasksQueued
 from pipeloom.execution.base import Runner
 from pipeloom.messages import MsgTaskProgress
 from pipeloom.progress import StatsSnapshot

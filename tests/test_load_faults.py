@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pipeloom import Rows, WriterError, run_pipeline
-from pipeloom_nb import Loom
 
 from .helpers import rows
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=1, progress=False)
+pytestmark = pytest.mark.workers(1)
 
 
 def test_a_failed_load_does_not_poison_the_next_items_of_that_table(loom, db_path):

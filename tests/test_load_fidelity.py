@@ -14,10 +14,7 @@ from pipeloom_nb import Loom
 
 from .helpers import rows
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=4, progress=False)
+pytestmark = pytest.mark.workers(4)
 
 
 def test_text_that_looks_like_a_number_stays_text_beside_numbers(loom, db_path):

@@ -6,14 +6,10 @@ import pandas as pd
 import pytest
 
 from pipeloom import Rows, TaskDef, run_pipeline
-from pipeloom_nb import Loom
 
 from .helpers import rows
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=4, progress=False)
+pytestmark = pytest.mark.workers(4)
 
 
 def order(i, skus, taxes=()):

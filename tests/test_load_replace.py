@@ -8,15 +8,10 @@ import textwrap
 
 import pytest
 
-from pipeloom_nb import Loom
-
 from .children import ROOT
 from .helpers import rows
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=4, progress=False)
+pytestmark = pytest.mark.workers(4)
 
 
 def test_replace_with_no_rows_at_all_empties_the_table(loom, db_path):

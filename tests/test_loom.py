@@ -28,11 +28,6 @@ def define_msg():
     return MsgUpsertUsersBatch
 
 
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=3, progress=False)
-
-
 def test_run_with_inline_handler_and_schema(loom):
     Msg = define_msg()
     loom.schema(USERS)
@@ -188,7 +183,7 @@ def test_without_a_widget_front_end_progress_falls_back_to_text(db_path, capsys)
 
     from pipeloom.progress import LogDisplay, choose_display
     from pipeloom_nb import WidgetDisplay
-    from pipeloom_nb.frontends import in_kernel
+    from pipeloom_nb.where import in_kernel
 
     start_ipython()  # plain IPython: a shell, but no kernel and so no widget front end
     assert not in_kernel()

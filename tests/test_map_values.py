@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,18 +15,7 @@ import pytest
 from pipeloom import ConfigError
 from pipeloom_nb import Loom
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=3, progress=False)
-
-
-def rows(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from .helpers import rows
 
 
 class Calls:

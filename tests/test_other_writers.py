@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeloom import SQLiteWriter, WriterError
-from pipeloom.control import WRITER_STOP
+from pipeloom.core.control import WRITER_STOP
 
 from .helpers import rows
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeloom import RetryAfter, TaskDef, run_pipeline
+from pipeloom import RetryAfter, run_pipeline
 from pipeloom.execution.chunks import ChunkSizer
 
-from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, wait_for
+from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses, tasks, wait_for
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ def record_start(conn, msg: MsgStart) -> None:
 
 def nothing(task, q):
     """A tiny task."""
-
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
 
 
 def one_row(task, q):
@@ -83,8 +79,8 @@ def test_the_chunk_size_grows_while_calls_are_short_and_drops_after_a_long_one()
 
 def test_a_list_feed_knows_what_is_left_and_a_generator_does_not():
     """The chunk's fair share counts the tasks not yet read, not only those read ahead."""
-    from pipeloom.execution.queue import MessageQueue
-    from pipeloom.feed import TaskFeed
+    from pipeloom.core.queue import MessageQueue
+    from pipeloom.run.feed import TaskFeed
 
     feed = TaskFeed(tasks(1000), MessageQueue(), set())
     feed.take(64)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pipeloom import MessageQueue, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from pipeloom.control import LatestProgress
+from pipeloom.core.control import LatestProgress
 
 from .helpers import rows
 

@@ -7,14 +7,9 @@ import time
 
 import pytest
 
-from pipeloom_nb import Loom
-
 from .helpers import rows
 
-
-@pytest.fixture
-def loom(db_path):
-    return Loom(db_path, workers=2, progress=False)
+pytestmark = pytest.mark.workers(2)
 
 
 def test_resume_finishes_the_interrupted_refresh_not_the_first_load(loom, db_path):

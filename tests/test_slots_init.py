@@ -9,7 +9,7 @@ import pickle
 import pytest
 
 from pipeloom import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from pipeloom.slots_init import direct_init
+from pipeloom.core.slots_init import direct_init
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from pipeloom import TaskDef, run_pipeline
 from pipeloom.cli import app
-from pipeloom.status import live_line, recent_runs, watch
+from pipeloom.cli.status import live_line, recent_runs, watch
 
 runner = CliRunner()
 LONG = "__main__:load_orders_from_the_warehouse"

@@ -6,9 +6,12 @@ sends the same `comm_msg` a browser sends on a click, while the cell is still ru
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
+
+from .helpers import rows, wait_for
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(120)]
 
@@ -35,6 +38,16 @@ def _stop_button(kc) -> str:
     raise AssertionError("no Stop button was displayed")
 
 
+def _done(db) -> int:
+    """Tasks the run has written `done` so far (0 before its file and tables exist)."""
+    if not db.exists():
+        return 0
+    try:
+        return rows(db, "SELECT count(*) FROM task_runs WHERE status = 'done'")[0][0]
+    except sqlite3.OperationalError:
+        return 0
+
+
 def _click(kc, comm_id: str) -> None:
     content = {"comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}}
     kc.shell_channel.send(kc.session.msg("comm_msg", content))
@@ -58,10 +71,11 @@ def _stdout(kc, msg_id: str) -> str:
 
 @pytest.mark.parametrize("worker", ["slow", "slow_async"])
 def test_stop_cancels_a_blocking_run_and_the_next_cell_still_runs(kernel, tmp_path, worker):
-    kernel.execute_interactive(SETUP.format(db=str(tmp_path / "stop.db")), timeout=60)
+    db = tmp_path / "stop.db"
+    kernel.execute_interactive(SETUP.format(db=str(db)), timeout=60)
     run_id = kernel.execute(f"result = loom.run(tasks, {worker})")
     button = _stop_button(kernel)
-    time.sleep(0.5)
+    assert wait_for(lambda: _done(db) > 0, 30), "the run never finished a task"
     next_id = kernel.execute("print(result.status, result.counts.get('cancelled', 0))")
     clicked = time.monotonic()
     _click(kernel, button)

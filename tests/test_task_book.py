@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeloom.control import TaskClosed, TasksCancelled
+from pipeloom.core.control import TaskClosed, TasksCancelled
 from pipeloom.messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from pipeloom.store.tasks import TaskBook
 

@@ -11,17 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeloom import MsgTaskStarted, TaskDef, run_pipeline
+from pipeloom import MsgTaskStarted, run_pipeline
 from pipeloom.timeline import timeline
 from pipeloom.timeline.data import build, group_lanes, lane_order, throughput
 from pipeloom.timeline.load import RunRecord, load_run
 from pipeloom_nb import Loom
 
-from .helpers import rows
-
-
-def tasks(n: int) -> list[TaskDef]:
-    return [TaskDef(i, f"t{i}") for i in range(n)]
+from .helpers import rows, tasks
 
 
 def flaky_run(db_path):

@@ -20,7 +20,7 @@ from pipeloom import (
     TaskDef,
     run_pipeline,
 )
-from pipeloom.control import WRITER_STOP, TaskClosed
+from pipeloom.core.control import WRITER_STOP, TaskClosed
 
 from .helpers import ITEMS_SCHEMA, MsgRows, insert_items, rows, statuses
 

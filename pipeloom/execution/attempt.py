@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..clock import utc_now
-from ..control import TaskClosed, TasksCancelled
-from ..exctext import describe, format_traceback
-from ..interrupts import may_be_ctrl_c
-from ..messages import MsgTaskProgress
-from .lane import current_lane
-from .queue import CancelFlag
-from .retry import MAX_WAIT, NO_RETRY, RetryPolicy
+from ..core.clock import MAX_WAIT, utc_now
+from ..core.control import TaskClosed, TasksCancelled
+from ..core.exctext import describe, format_traceback, may_be_ctrl_c
+from ..core.lane import current_lane
+from ..core.messages import MsgTaskProgress
+from ..core.queue import CancelFlag
+from .retry import NO_RETRY, RetryPolicy
 from .timeouts import attempt_timed_out, call_with_timeout, timed_out
 from .verdict import Verdict, judge
 
@@ -34,8 +33,13 @@ __all__ = [
     "run_attempts_async",
 ]
 
-Item = tuple[Any, Any, str]
-"""(task, task_id, name): what a runner hands to the attempt loop."""
+
+class Item(NamedTuple):
+    """What a runner hands to the attempt loop: the caller's task, its id and its name."""
+
+    task: Any
+    task_id: Any
+    name: str
 
 
 def closed_message(
@@ -48,8 +52,8 @@ def closed_message(
     """The `TaskClosed` for one attempt at `item`: how it ended, with the traceback if it raised."""
     if exc is None:
         return TaskClosed(
-            item[1],
-            item[2],
+            item.task_id,
+            item.name,
             started_ns,
             time.time_ns(),
             None,
@@ -68,8 +72,8 @@ def closed_message(
 def failed_message(item: Item, started_ns: int, verdict: Verdict) -> TaskClosed:
     """The `TaskClosed` for an attempt at `item` that raised, as judged."""
     return TaskClosed(
-        item[1],
-        item[2],
+        item.task_id,
+        item.name,
         started_ns,
         time.time_ns(),
         verdict.error,
@@ -113,7 +117,7 @@ class Attempts:
         pushed = verdict.retry_after
         if pushed is None:
             return self.policy.delay(self.n)
-        self._put(MsgTaskProgress(self.item[1], 0, 0, f"rate limited: waiting {pushed:.1f} s"))
+        self._put(MsgTaskProgress(self.item.task_id, 0, 0, f"rate limited: waiting {pushed:.1f} s"))
         return pushed
 
     def _close(self, msg: TaskClosed) -> None:
@@ -123,7 +127,7 @@ class Attempts:
 
     def cancel(self) -> None:
         """The run was cancelled while this task waited for its turn to start."""
-        self._put(TasksCancelled((self.item[1],), utc_now()))
+        self._put(TasksCancelled((self.item.task_id,), utc_now()))
 
 
 def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy) -> None:
@@ -145,9 +149,9 @@ def run_attempts(fn: Callable[..., Any], item: Item, q: Any, policy: RetryPolicy
         attempts.begin()
         try:
             if policy.timeout is None:
-                fn(item[0], q)
+                fn(item.task, q)
             else:
-                call_with_timeout(fn, item[0], q, policy.timeout)
+                call_with_timeout(fn, item.task, q, policy.timeout)
         except BaseException as exc:  # SystemExit too: it ends the task, not the thread
             delay = attempts.end(exc)
         else:
@@ -172,10 +176,10 @@ async def run_attempts_async(
         try:
             await asyncio.sleep(min(q.reserve(), MAX_WAIT))
             attempts.begin()
-            await _attempt_async(fn, item[0], q, policy.timeout)
+            await _attempt_async(fn, item.task, q, policy.timeout)
         except asyncio.CancelledError as exc:
             if _cancelled_by_us():
-                q.put(TasksCancelled((item[1],), utc_now()))
+                q.put(TasksCancelled((item.task_id,), utc_now()))
                 raise
             delay = attempts.end(exc)  # the worker's own CancelledError: a failure
         except BaseException as exc:

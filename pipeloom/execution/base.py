@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..core.exctext import may_be_ctrl_c
+from ..core.queue import MessageQueue
 from ..errors import RunEnded, WriterError
-from ..interrupts import may_be_ctrl_c
 from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
-from .queue import MessageQueue
 
 __all__ = ["ItemFeed", "Runner"]
 
@@ -45,7 +45,7 @@ class Runner:
 
     Workers take tasks from a shared deque: `popleft` is atomic, so no lock is needed
     (under the GIL, a lock makes workers queue behind a thread preempted while holding it).
-    The deque is refilled from the feed (`pipeloom.feed.TaskFeed`) a chunk at a time,
+    The deque is refilled from the feed (`pipeloom.run.feed.TaskFeed`) a chunk at a time,
     under a lock, so the caller's iterable is read only as fast as tasks start.
     """
 
@@ -115,7 +115,7 @@ class Runner:
             item = self._refill()
             if item is None:
                 return None
-        self.in_flight[item[1]] = item
+        self.in_flight[item.task_id] = item
         return item
 
     def _survive(self, item: Item, exc: BaseException) -> None:

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..core.lane import CURRENT_TASK, LANE
 from ..errors import ConfigError, WriterError
 from .attempt import Item, run_attempts_async
 from .base import Runner
-from .lane import CURRENT_TASK, LANE
 
 __all__ = [
     "AsyncRunner",
@@ -69,9 +69,9 @@ class AsyncRunner(Runner):
                     return
                 await asyncio.sleep(0.01)  # a task in flight may add tasks
                 continue
-            CURRENT_TASK.set(item[1])  # the job's context is a copy taken now
+            CURRENT_TASK.set(item.task_id)  # the job's context is a copy taken now
             job = asyncio.ensure_future(self._run_one(item))
-            running[item[1]] = job
+            running[item.task_id] = job
             try:
                 await job
             except asyncio.CancelledError:
@@ -79,8 +79,8 @@ class AsyncRunner(Runner):
             except BaseException as exc:  # of any kind: it fails the task, not the loop
                 self._survive(item, exc)
             finally:
-                running.pop(item[1], None)
-                self.in_flight.pop(item[1], None)
+                running.pop(item.task_id, None)
+                self.in_flight.pop(item.task_id, None)
 
     async def _run_one(self, item: Item) -> None:
         await run_attempts_async(self.fn, item, self.q, self.policy)

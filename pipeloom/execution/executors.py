@@ -6,11 +6,11 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..core.queue import MessageQueue
 from ..errors import ConfigError
 from .attempt import Item, RetryPolicy
 from .coroutines import AsyncRunner, CurrentLoopRunner, is_async_worker, use_current_loop
 from .dask import DaskBackend, is_dask_client
-from .queue import MessageQueue
 from .threads import ThreadRunner
 
 __all__ = ["EXECUTORS", "make_backend", "make_runner"]

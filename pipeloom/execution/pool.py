@@ -21,80 +21,26 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
-from ..clock import utc_now as _now
-from ..control import TaskClosed, TasksCancelled
+from ..core.clock import utc_now as _now
+from ..core.control import TaskClosed, TasksCancelled
+from ..core.queue import MessageQueue
 from ..errors import RunEnded, WriterError
 from .attempt import NO_RETRY, Item, RetryPolicy, closed_message
+from .backend import Backend
 from .base import Runner
+from .blame import CrashBlame
 from .chunks import ChunkSizer
-from .queue import MessageQueue
 from .remote import run_chunk
-from .wire import ReturnPath, dumps_worker, read_batch
+from .wire import dumps_worker, read_batch
 
-__all__ = ["Backend", "PoolRunner"]
+__all__ = ["PoolRunner"]
 
 LOG = logging.getLogger("pipeloom.pool")
 
 STILL_RUNNING = "cancelled: still running when the grace period ended"
-
-
-class Backend(Protocol):
-    """What a pool offers the runner: submit calls, a way back for messages, a way to stop."""
-
-    chunk_most: int
-    """Tasks per call at most (1: a call per task)."""
-
-    def window(self, workers: int) -> int:
-        """How many calls to keep submitted: enough to keep `workers` busy, and no more."""
-        ...
-
-    def return_path(self, ask: Callable[[], float], paced: bool) -> ReturnPath:
-        """Open the way back for messages; returns what workers use to reach it.
-
-        A worker asking for a start is answered with `ask()` (seconds until its turn);
-        unless `paced`, workers may start without asking until told (`pace()`).
-        """
-        ...
-
-    def pace(self) -> None:
-        """From now on every start asks (a server pushed back)."""
-        ...
-
-    def drain(self) -> None:
-        """After a death: wait until what the dead processes sent has been received."""
-        ...
-
-    def receive(self, timeout: float) -> list[bytes]:
-        """Message batches that arrived, waiting up to `timeout` seconds for the first."""
-        ...
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run `fn(*args)` on the pool; a future with `add_done_callback` and `exception()`."""
-        ...
-
-    def cancel(self, future: Any) -> bool:
-        """Cancel a future that has not started; True if it will not run."""
-        ...
-
-    def died(self, exc: BaseException) -> bool:
-        """True if `exc` says the process running the task died (it may not be the task's fault)."""
-        ...
-
-    def signal_cancel(self) -> None:
-        """Let running workers see `q.cancelled.is_set()`."""
-        ...
-
-    def stop(self, futures: list[Any]) -> None:
-        """Give up on futures still running (the grace period ran out)."""
-        ...
-
-    def close(self) -> None:
-        """Release the return path."""
-        ...
 
 
 _WAKE = object()
@@ -120,9 +66,7 @@ class PoolRunner(Runner):
         self._payload = payload if payload is not None else dumps_worker(fn)
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending: dict[Any, list[Item]] = {}
-        self._crashes: dict[Any, int] = {}
-        self._suspects: deque[Item] = deque()
-        self._solo: list[Item] | None = None
+        self._blame = CrashBlame()
         self._window = backend.window(workers)
         self._sizer = ChunkSizer(backend.chunk_most)
         self._paced = False
@@ -196,19 +140,16 @@ class PoolRunner(Runner):
             self.finished.set()
 
     def _take_suspects(self) -> list[Item]:
-        taken = []
-        with contextlib.suppress(IndexError):
-            while True:
-                item = self._suspects.popleft()
-                self.in_flight.pop(item[1], None)
-                taken.append(item)
+        taken = self._blame.take_all()
+        for item in taken:
+            self.in_flight.pop(item.task_id, None)
         return taken
 
     def _cancel_suspects(self) -> None:
         """Tasks to re-run after a pool died during a cancel (Ctrl-C reaches the pool too)."""
         if taken := self._take_suspects():
             with contextlib.suppress(WriterError, RunEnded):
-                self.q.put(TasksCancelled(tuple(item[1] for item in taken), _now()))
+                self.q.put(TasksCancelled(tuple(item.task_id for item in taken), _now()))
 
     def _shut(self) -> None:
         self._stop_forwarding.set()
@@ -220,13 +161,11 @@ class PoolRunner(Runner):
         self.backend.close()
 
     def _submit_more(self) -> None:
-        if self._suspects:
+        if self._blame:
             if not self._pending and not self.q.cancelled.is_set():
-                size = min(self._sizer.size, len(self._suspects))
-                self._solo = [self._suspects.popleft() for _ in range(size)]
-                self._submit(self._solo, careful=True)
+                self._submit(self._blame.next_solo(self._sizer.size), careful=True)
             return
-        self._solo = None
+        self._blame.solo = None
         while len(self._pending) < self._window and (chunk := self._take()):
             self._submit(chunk)
 
@@ -241,7 +180,7 @@ class PoolRunner(Runner):
 
     def _submit(self, chunk: list[Item], careful: bool = False) -> None:
         for item in chunk:  # before the call: its tasks may end before submit returns
-            self.in_flight[item[1]] = item
+            self.in_flight[item.task_id] = item
         try:
             fut = self.backend.submit(
                 run_chunk, self._payload, chunk, self._return_path, self.policy, careful
@@ -255,14 +194,14 @@ class PoolRunner(Runner):
 
     def _unheard(self, chunk: list[Item]) -> list[Item]:
         """The tasks of `chunk` not heard ending yet."""
-        return [item for item in chunk if item[1] in self.in_flight]
+        return [item for item in chunk if item.task_id in self.in_flight]
 
     def _settle(self, fut: Any) -> None:
         chunk = self._pending.pop(fut, None)
         if chunk is None or fut.cancelled():
             return
         if self._abandoned:  # its process was stopped after the grace period: not its fault
-            if ids := tuple(item[1] for item in self._unheard(chunk)):
+            if ids := tuple(item.task_id for item in self._unheard(chunk)):
                 with contextlib.suppress(WriterError, RunEnded):
                     self.q.put(TasksCancelled(ids, _now(), STILL_RUNNING))
             return
@@ -279,23 +218,21 @@ class PoolRunner(Runner):
         """The call's process died: run its tasks not heard ending again; blame one if alone."""
         self.backend.drain()
         unheard = self._unheard(chunk)
-        if chunk is not self._solo:
-            self._suspects.extend(unheard)  # any results they had died with the process
+        if chunk is not self._blame.solo:
+            self._blame.suspect(unheard)  # any results they had died with the process
             return
         if not unheard:
             return
-        killer, rest = unheard[0], unheard[1:]  # alone, each task's end is heard: it was this
-        crashes = self._crashes[killer[1]] = self._crashes.get(killer[1], 0) + 1
-        retry = crashes <= self.policy.retries and not self.q.cancelled.is_set()
+        cancelled = self.q.cancelled.is_set()
+        killer, retry = self._blame.killer(unheard, self.policy.retries, cancelled)
         self._put_closed(killer, exc, retrying=retry)
-        self._suspects.extendleft(reversed(rest))
         if retry:
-            self.in_flight[killer[1]] = killer
-            self._suspects.appendleft(killer)
+            self.in_flight[killer.task_id] = killer
+        self._blame.requeue([killer, *unheard[1:]] if retry else unheard[1:])
 
     def _put_closed(self, item: Item, exc: BaseException, retrying: bool = False) -> None:
         """Close a task from here: its process died, or it could not be sent."""
-        self.in_flight.pop(item[1], None)
+        self.in_flight.pop(item.task_id, None)
         with contextlib.suppress(WriterError, RunEnded):
             self.q.put(closed_message(item, time.time_ns(), exc, retrying))
 
@@ -318,7 +255,7 @@ class PoolRunner(Runner):
         for fut, chunk in list(self._pending.items()):
             if self.backend.cancel(fut):
                 for item in chunk:
-                    self.in_flight.pop(item[1], None)
+                    self.in_flight.pop(item.task_id, None)
                 rest += chunk
         return rest
 

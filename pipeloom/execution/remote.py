@@ -20,12 +20,12 @@ from typing import Any
 
 import cloudpickle
 
-from ..clock import utc_now as _now
-from ..control import TasksCancelled
+from ..core.clock import utc_now as _now
+from ..core.control import TasksCancelled
+from ..core.lane import CURRENT_TASK, LANE
+from ..core.queue import Throttled
 from .attempt import Item, RetryPolicy, closed_message, run_attempts
 from .coroutines import is_async_worker
-from .lane import CURRENT_TASK, LANE
-from .queue import Throttled
 from .wire import Link, ReturnPath, pickle_batch
 
 __all__ = ["CancelFlag", "RemoteQueue", "remote_queue", "run_chunk"]
@@ -269,10 +269,10 @@ def run_chunk(
     try:
         for i, item in enumerate(items):
             if q.cancelled.is_set():
-                q.put(TasksCancelled(tuple(it[1] for it in items[i:]), _now()))
+                q.put(TasksCancelled(tuple(it.task_id for it in items[i:]), _now()))
                 break
             q.task_begins()
-            CURRENT_TASK.set(item[1])
+            CURRENT_TASK.set(item.task_id)
             try:
                 run_attempts(call, item, q, policy)
             except Exception as exc:  # past its attempts: it fails the task, not the chunk

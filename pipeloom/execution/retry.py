@@ -12,17 +12,16 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ..core.clock import MAX_WAIT
 from ..errors import RetryAfter
 from .bodies import is_body_error
 
 __all__ = [
-    "MAX_WAIT",
     "NO_RETRY",
     "PushBack",
     "RetryOn",
@@ -56,9 +55,6 @@ TRANSPORT_NAMES = frozenset(
 
 RETRY_STATUS = frozenset({408, 425, 429})
 PUSH_BACK_STATUS = frozenset({429, 503})
-
-MAX_WAIT = threading.TIMEOUT_MAX
-"""The longest wait a thread can make (`Event.wait` raises `OverflowError` past it)."""
 
 
 def http_status(exc: BaseException) -> int | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+from ..core.lane import CURRENT_TASK, LANE
 from ..errors import RunEnded, WriterError
 from .attempt import Item, run_attempts
 from .base import Runner
-from .lane import CURRENT_TASK, LANE
 
 __all__ = ["ThreadRunner"]
 
@@ -38,12 +38,12 @@ class ThreadRunner(Runner):
                     if self.wait_for_growth():
                         continue
                     return
-                CURRENT_TASK.set(item[1])
+                CURRENT_TASK.set(item.task_id)
                 try:
                     self._run_one(item)
                 except BaseException as exc:  # of any kind: it fails the task, not the thread
                     self._survive(item, exc)
-                del self.in_flight[item[1]]
+                del self.in_flight[item.task_id]
                 self.wake()
         except (WriterError, RunEnded):
             return  # the engine reports the writer's failure; a run that ended takes no more

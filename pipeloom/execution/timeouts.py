@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..core.clock import MAX_WAIT
 from ..errors import RunEnded
-from .retry import MAX_WAIT
 
 __all__ = ["GatedQueue", "attempt_timed_out", "call_with_timeout", "timed_out"]
 

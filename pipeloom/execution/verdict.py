@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..exctext import describe, format_traceback
-from .queue import CancelFlag
+from ..core.exctext import describe, format_traceback
+from ..core.queue import CancelFlag
 from .retry import PushBack, RetryPolicy, push_back
 from .timeouts import timed_out
 

@@ -8,9 +8,10 @@ the registry where other packages put theirs (`register_display`).
 
 from __future__ import annotations
 
+from ..core.summary import TaskError
 from .display import Display, LogDisplay, NullDisplay, choose_display
 from .frontends import FrontEnd, register_display
-from .snapshot import BarState, RunStats, StatsSnapshot, TaskError
+from .snapshot import BarState, RunStats, StatsSnapshot
 from .terminal import RichDisplay, make_overall_progress, make_task_progress, preregister_task_bars
 
 __all__ = [

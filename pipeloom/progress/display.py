@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from typing import Any, Protocol, runtime_checkable
 
+from ..core.summary import RunSummary
 from ..errors import ConfigError
-from ..summary import RunSummary
 from .frontends import detected_front_end, front_end
+from .plain import PlainWait
 from .snapshot import StatsSnapshot
 from .words import progress_line
 
@@ -46,17 +46,6 @@ class Display(Protocol):
 
     def finish(self, snapshot: StatsSnapshot, summary: RunSummary | None) -> None:
         """The run ended; leave the final state visible."""
-
-
-class PlainWait:
-    """`wait` for displays with nothing to handle meanwhile."""
-
-    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
-        """Sleep up to `seconds`, or until `until` is set."""
-        if until is None:
-            time.sleep(seconds)
-        else:
-            until.wait(seconds)
 
 
 class NullDisplay(PlainWait):

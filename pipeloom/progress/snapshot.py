@@ -10,25 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.status import TERMINAL, TaskStatus
+from ..core.summary import TaskError
 from .inflight import InFlight
 
-__all__ = ["TERMINAL", "BarState", "RunStats", "StatsSnapshot", "TaskError"]
-
-TERMINAL = frozenset({"done", "error", "cancelled", "skipped"})
-
-
-@dataclass(frozen=True, slots=True)
-class TaskError:
-    """A failed task: what went wrong and where."""
-
-    task_id: Any
-    """The task's id."""
-    name: str
-    """The task's name."""
-    message: str
-    """The exception type and text."""
-    traceback: str | None = None
-    """The formatted traceback, when there is one."""
+__all__ = ["BarState", "RunStats", "StatsSnapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +64,12 @@ class StatsSnapshot:
     @property
     def skipped(self) -> int:
         """Tasks skipped as done in an earlier run (`resume=True`)."""
-        return self.counts.get("skipped", 0)
+        return self.counts.get(TaskStatus.SKIPPED, 0)
 
     @property
     def ran(self) -> int:
         """Tasks this run ran to their end (done or error); skipped and cancelled ones are not."""
-        return self.counts.get("done", 0) + self.counts.get("error", 0)
+        return self.counts.get(TaskStatus.DONE, 0) + self.counts.get(TaskStatus.ERROR, 0)
 
     @property
     def left(self) -> int:

@@ -20,10 +20,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..core.summary import RunSummary
 from ..rlog import get_console
-from ..summary import RunSummary
-from .display import PlainWait
-from .snapshot import TERMINAL, StatsSnapshot
+from .plain import PlainWait
+from .snapshot import StatsSnapshot
 from .words import duration, eta_text, outcome_text, resumed_text
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "make_overall_progress",
     "make_task_progress",
     "preregister_task_bars",
-    "update_task_bars",
 ]
 
 
@@ -69,18 +68,6 @@ def preregister_task_bars(progress: Progress, n: int) -> dict[int, TaskID]:
         i: progress.add_task(f"task {i}", total=100, visible=False, message="")
         for i in range(1, n + 1)
     }
-
-
-def update_task_bars(progress: Progress, bars: dict[Any, TaskID], tasks: list[Any]) -> None:
-    """Move pre-registered bars (pipeloom 0.0.7's `task_progress=`) to the tasks' progress."""
-    for st in tasks:
-        tid = bars.get(st.task_id)
-        if tid is None:
-            continue
-        progress.update(tid, completed=int(100 * st.progress))
-        if st.status in TERMINAL:
-            progress.update(tid, completed=100, visible=False)
-            bars.pop(st.task_id, None)
 
 
 class RichDisplay(PlainWait):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..control import (
+from ..core.control import (
     WRITER_STOP,
     AddRefused,
     LatestProgress,
@@ -25,8 +25,8 @@ from ..control import (
     TasksCancelled,
     TasksQueued,
 )
-from ..exctext import describe, format_traceback
-from ..messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
+from ..core.exctext import describe, format_traceback
+from ..core.messages import SENTINEL, MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
 from .connection import WriterConnection
 from .guard import run_guarded
 from .tasks import TaskBook

@@ -2,7 +2,7 @@
 
 A run whose tasks are not all finished is never `done`: each unfinished task becomes
 `cancelled` if the run was cancelled, else `error` ("the run ended before this task
-finished"), and the run's status follows from the counts (`summary.run_status`).
+finished"), and the run's status follows from the counts (`core.status.run_status`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from ..clock import utc_now
-from ..summary import run_status
+from ..core.clock import utc_now
+from ..core.status import run_status
 from . import record
 from .loads import RowsLoader
+from .savepoints import savepoint
 from .tasks import TaskBook
 
 __all__ = ["close_run", "finish_loads"]
@@ -59,10 +60,8 @@ def close_run(
 
 def finish_loads(conn: sqlite3.Connection, loads: RowsLoader, book: TaskBook, ok: bool) -> None:
     """Swap in `replace` loads if the run ended well (else drop them), in a savepoint."""
-    conn.execute("SAVEPOINT pipeloom_loads -- pipeloom writer")
     try:
-        loads.finish(conn, ok)
+        with savepoint(conn, "pipeloom_loads"):
+            loads.finish(conn, ok)
     except sqlite3.Error as exc:
-        conn.execute("ROLLBACK TO pipeloom_loads -- pipeloom writer")
         book.run_error("replace", f"could not swap in replaced tables: {exc}", None)
-    conn.execute("RELEASE pipeloom_loads -- pipeloom writer")

@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from .holders import holders
 from .inserts import executemany_in_chunks, insert_plan
 from .lock import is_busy
+from .savepoints import rollback_to
 
 __all__ = [
     "MEMORY",
@@ -82,7 +83,7 @@ class WriterConnection(sqlite3.Connection):
         if self.savepoint and (self.in_batch or self.guarded):
             self.guarded, was = False, self.guarded
             try:
-                self.execute(f"ROLLBACK TO {self.savepoint} -- pipeloom writer")
+                rollback_to(self, self.savepoint)
             finally:
                 self.guarded = was
         else:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ..errors import WriterError
 from .connection import WriterConnection
+from .savepoints import begin, release, rollback_to
 
 __all__ = ["SAVEPOINT", "HandlerRefused", "run_guarded"]
 
@@ -30,7 +31,7 @@ def run_guarded(
     conn: WriterConnection, call: Callable[[], object], what: str
 ) -> BaseException | None:
     """Run `call` in a savepoint; the exception that failed it (rolled back), or None."""
-    conn.execute(f"SAVEPOINT {SAVEPOINT} -- pipeloom writer")
+    begin(conn, SAVEPOINT)
     conn.savepoint, conn.refused, conn.guarded = SAVEPOINT, None, True
     failure: BaseException | None = None
     try:
@@ -44,8 +45,8 @@ def run_guarded(
     _check_transaction(conn, what, failure)
     try:
         if failure is not None:
-            conn.execute(f"ROLLBACK TO {SAVEPOINT} -- pipeloom writer")
-        conn.execute(f"RELEASE {SAVEPOINT} -- pipeloom writer")
+            rollback_to(conn, SAVEPOINT)
+        release(conn, SAVEPOINT)
     except sqlite3.Error as exc:
         raise WriterError(f"{what} left the writer's savepoint unusable: {exc}") from exc
     finally:

@@ -19,13 +19,17 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, islice
 from typing import Any
 
+from .savepoints import savepoint
+
 __all__ = [
     "MAX_ROWS",
     "ManyRowsCursor",
+    "RowsStatement",
     "chunk_sizes",
     "executemany_in_chunks",
     "insert_columns",
     "insert_flat",
+    "insert_many",
     "insert_plan",
     "rows_per_statement",
 ]
@@ -52,37 +56,70 @@ def chunk_sizes(n: int, per: int) -> list[int]:
     return sizes
 
 
-def insert_flat(
-    conn: sqlite3.Connection, head: str, tail: str, width: int, flat: Sequence, per: int
+class RowsStatement:
+    """The INSERT of n rows: `head` (up to `VALUES `), n copies of one row's `group`, `tail`.
+
+    Each size's text is built once and kept: `chunk_sizes` makes at most nine sizes.
+    """
+
+    __slots__ = ("_group", "_head", "_sizes", "_tail")
+
+    def __init__(self, head: str, group: str, tail: str = "") -> None:
+        self._head, self._group, self._tail = head, group, tail
+        self._sizes: dict[int, str] = {}
+
+    @classmethod
+    def of_width(cls, head: str, width: int, tail: str = "") -> RowsStatement:
+        """The statement whose rows are `width` plain `?` parameters each."""
+        return cls(head, "(" + ", ".join("?" * width) + ")", tail)
+
+    def sql(self, n: int) -> str:
+        """The statement's text for `n` rows."""
+        text = self._sizes.get(n)
+        if text is None:
+            text = self._sizes[n] = self._head + ", ".join([self._group] * n) + self._tail
+        return text
+
+
+def insert_many(
+    conn: sqlite3.Connection,
+    statement: RowsStatement,
+    n: int,
+    per: int,
+    values: Callable[[int, int], Sequence[Any]],
 ) -> None:
-    """Insert `flat` (row after row, `width` values each) in chunks of at most `per` rows.
+    """Insert `n` rows, at most `per` a statement; `values(start, size)` gives a chunk's."""
+    start = 0
+    for size in chunk_sizes(n, per):
+        conn.execute(statement.sql(size), values(start, size))
+        start += size
+
+
+def insert_flat(
+    conn: sqlite3.Connection, statement: RowsStatement, width: int, flat: Sequence, per: int
+) -> None:
+    """Insert `flat` (row after row, `width` values each) in chunks of at most `per` rows."""
+    insert_many(
+        conn, statement, len(flat) // width, per, lambda s, n: flat[s * width : (s + n) * width]
+    )
+
+
+def insert_columns(conn: sqlite3.Connection, head: str, tail: str, columns: Sequence[list]) -> None:
+    """Insert rows given column by column (equal lengths), many rows per statement.
 
     `head` is the statement up to `VALUES `, `tail` what follows the rows (an ON
     CONFLICT clause, or "").
     """
-    group = "(" + ", ".join("?" * width) + ")"
-    statements: dict[int, str] = {}
-    start = 0
-    for size in chunk_sizes(len(flat) // width, per):
-        sql = statements.get(size)
-        if sql is None:
-            sql = statements[size] = head + ", ".join([group] * size) + tail
-        end = start + size * width
-        conn.execute(sql, flat[start:end])
-        start = end
-
-
-def insert_columns(conn: sqlite3.Connection, head: str, tail: str, columns: Sequence[list]) -> None:
-    """Insert rows given column by column (equal lengths), many rows per statement."""
     width, n = len(columns), len(columns[0])
     per = rows_per_statement(conn, width)
+    statement = RowsStatement.of_width(head, width, tail)
     block = per * 64  # rows interleaved at a time: a big message is never copied whole
     for start in range(0, n, block):
         end = min(n, start + block)
         flat: list = [None] * ((end - start) * width)
         for i, column in enumerate(columns):
             flat[i::width] = column[start:end]  # interleaved at C speed: row after row
-        insert_flat(conn, head, tail, width, flat, per)
+        insert_flat(conn, statement, width, flat, per)
 
 
 # --- executemany of a plain INSERT, many rows per statement ------------------------------------
@@ -152,8 +189,7 @@ def executemany_in_chunks(
     head, tail, width = plan
     per = rows_per_statement(conn, width)
     cursor = conn.cursor(ManyRowsCursor)
-    group = "(" + ", ".join("?" * width) + ")"
-    statements: dict[int, str] = {}
+    statement = RowsStatement.of_width(head, width, tail)
     rows = iter(parameters)
     while chunk := list(islice(rows, per)):
         if not (set(map(type, chunk)) <= _SEQUENCES and set(map(len, chunk)) == {width}):
@@ -163,27 +199,17 @@ def executemany_in_chunks(
         for size in chunk_sizes(len(chunk), per):
             part = chunk[start : start + size]
             start += size
-            stmt = statements.get(size)
-            if stmt is None:
-                stmt = statements[size] = head + ", ".join([group] * size) + tail
-            conn.execute(_SAVEPOINT)
-            try:
-                cursor.execute(stmt, list(chain.from_iterable(part)))
+            stmt = statement.sql(size)
+            try:  # ON CONFLICT FAIL keeps a failing statement's earlier rows: undo them
+                with savepoint(conn, "pipeloom_rows"):
+                    cursor.execute(stmt, list(chain.from_iterable(part)))
             except Exception:  # binding, a constraint, an adapter
                 if not conn.in_transaction:
                     raise  # SQLite rolled back the whole transaction: nothing to re-run into
-                conn.execute(_ROLLBACK)  # ON CONFLICT FAIL keeps the statement's earlier rows
-                conn.execute(_RELEASE)
                 cursor.changed += executemany(sql, part).rowcount
                 continue
-            conn.execute(_RELEASE)
             cursor.changed += _ROWCOUNT.__get__(cursor)
     return cursor
-
-
-_SAVEPOINT = "SAVEPOINT pipeloom_rows -- pipeloom writer"
-_ROLLBACK = "ROLLBACK TO pipeloom_rows -- pipeloom writer"
-_RELEASE = "RELEASE pipeloom_rows -- pipeloom writer"
 
 
 _SEQUENCES = {tuple, list}

@@ -13,12 +13,13 @@ from __future__ import annotations
 import sqlite3
 from itertools import chain
 
+from ..core.rows import Rows
 from ..errors import ConfigError
-from ..rows import Rows
+from ..values.names import fold
 from ..values.nested import link_name
 from .connection import quote_identifier
-from .inserts import insert_columns, insert_flat, rows_per_statement
-from .shapes import Shapes, fold
+from .inserts import RowsStatement, insert_columns, insert_flat, rows_per_statement
+from .shapes import Shapes
 from .stages import STAGE_PREFIX, Stages
 from .tables import OWN_TABLES
 from .typecheck import check_types, note_types
@@ -189,7 +190,8 @@ def _insert(conn: sqlite3.Connection, table: str, msg: Rows) -> None:
         return
     width = len(msg.columns)
     flat = list(chain.from_iterable(msg.rows))
-    insert_flat(conn, head, tail, width, flat, rows_per_statement(conn, width))
+    statement = RowsStatement.of_width(head, width, tail)
+    insert_flat(conn, statement, width, flat, rows_per_statement(conn, width))
 
 
 def _insert_sql(table: str, msg: Rows) -> tuple[str, str]:

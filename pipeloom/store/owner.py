@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..clock import utc_now
+from ..core.clock import utc_now
 
 __all__ = ["Owner", "close_orphans", "is_gone", "process_start", "this_process"]
 

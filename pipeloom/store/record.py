@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
-from ..clock import utc_now
-from .inserts import chunk_sizes, rows_per_statement
+from ..core.clock import utc_now
+from .inserts import RowsStatement, insert_many, rows_per_statement
 from .owner import Owner
 from .task_row import row_values
 from .tasks import TaskBook, TaskState
@@ -29,11 +29,12 @@ __all__ = [
     "write_batch",
 ]
 
-_UPSERT_TASK = """
+_UPSERT_HEAD = """
 INSERT INTO task_runs
   (run_id, id, name, status, progress, message, started_at, finished_at, result, error, attempts,
    worker)
-VALUES {values}
+VALUES """
+_UPSERT_TAIL = """
 ON CONFLICT(run_id, id) DO UPDATE SET
   name=excluded.name, status=excluded.status, progress=excluded.progress,
   message=excluded.message, started_at=excluded.started_at, finished_at=excluded.finished_at,
@@ -46,10 +47,14 @@ TASK_ROW_WIDTH = 11
 
 
 @functools.lru_cache(maxsize=32)
+def task_upsert(run_id: int) -> RowsStatement:
+    """The upsert of task rows of run `run_id` (an int, written into the statement)."""
+    return RowsStatement(_UPSERT_HEAD, f"({run_id:d},?,?,?,?,?,?,?,?,?,?,?)", _UPSERT_TAIL)
+
+
 def upsert_task_sql(run_id: int, n_rows: int) -> str:
-    """The upsert of `n_rows` task rows of run `run_id` (an int, formatted as one)."""
-    one = f"({run_id:d},?,?,?,?,?,?,?,?,?,?,?)"
-    return _UPSERT_TASK.format(values=",".join([one] * n_rows))
+    """The upsert of `n_rows` task rows of run `run_id`."""
+    return task_upsert(run_id).sql(n_rows)
 
 
 _INSERT_ATTEMPT = """
@@ -142,11 +147,14 @@ def upsert_tasks(conn: sqlite3.Connection, run_id: int, tasks: Sequence[TaskStat
     the writer waits for the GIL at every row. Chunks are sized as `inserts` sizes them
     (up to 256 rows, then falling powers of two); values come from `row_values`, in C.
     """
-    start = 0
-    for size in chunk_sizes(len(tasks), rows_per_statement(conn, TASK_ROW_WIDTH)):
-        values = list(chain.from_iterable(map(row_values, tasks[start : start + size])))
-        conn.execute(upsert_task_sql(run_id, size), values)
-        start += size
+    statement = task_upsert(run_id)
+    per = rows_per_statement(conn, TASK_ROW_WIDTH)
+    insert_many(conn, statement, len(tasks), per, lambda s, n: _task_values(tasks[s : s + n]))
+
+
+def _task_values(tasks: Sequence[TaskState]) -> list[Any]:
+    """The tasks' `task_runs` values, row after row (`row_values` runs in C)."""
+    return list(chain.from_iterable(map(row_values, tasks)))
 
 
 _ADDED_TASK = """

@@ -10,16 +10,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from ..values.names import fold
 from .connection import quote_identifier
 
-__all__ = ["Column", "Shapes", "affinity", "fold"]
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def fold(name: str) -> str:
-    """`name` as SQLite compares names: ASCII letters case-insensitively."""
-    return name.translate(_ASCII_LOWER)
+__all__ = ["Column", "Shapes", "affinity"]
 
 
 def affinity(declared: str) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 from typing import NamedTuple
 
+from ..values.names import fold
 from .connection import quote_identifier
-from .shapes import Shapes, fold
+from .shapes import Shapes
 
 __all__ = ["STAGE_PREFIX", "Stages", "drop_stages_of"]
 

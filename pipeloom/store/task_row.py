@@ -5,8 +5,9 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
-from ..clock import iso_ns
-from ..control import TaskClosed
+from ..core.clock import iso_ns
+from ..core.control import TaskClosed
+from ..core.status import TaskStatus
 from .text import storable
 
 __all__ = ["TaskState", "attempt_row", "row_values"]
@@ -32,7 +33,7 @@ class TaskState:
         "worker",
     )
 
-    def __init__(self, task_id: Any, name: str, status: str = "queued") -> None:
+    def __init__(self, task_id: Any, name: str, status: str = TaskStatus.QUEUED.value) -> None:
         self.task_id = task_id
         self.name = name
         self.status = status
@@ -66,7 +67,7 @@ row_values = attrgetter(
     "attempts",
     "worker",
 )
-"""A task's `task_runs` values after `run_id`, in `UPSERT_TASK`'s order (in C: no Python frame)."""
+"""A task's `task_runs` values after `run_id`, in `task_upsert`'s order (in C: no Python frame)."""
 
 
 def attempt_row(st: TaskState, m: TaskClosed) -> tuple:

@@ -7,25 +7,31 @@ storable here (`text.storable`), so one bad string never fails a batch.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
 from typing import Any
 
-from ..clock import iso_ns
-from ..control import AddRefused, SourceFailed, TaskClosed, TasksCancelled, TasksQueued
-from ..messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
-from ..progress.snapshot import TERMINAL, RunStats, TaskError
+from ..core.clock import iso_ns
+from ..core.control import AddRefused, SourceFailed, TaskClosed, TasksCancelled
+from ..core.messages import MsgTaskFinished, MsgTaskProgress, MsgTaskStarted
+from ..core.status import FINISHED, TERMINAL, TaskStatus
+from ..core.summary import TaskError
+from ..progress.snapshot import RunStats
+from .roll import TaskRoll
 from .task_row import TaskState, attempt_row
 from .text import storable
 
-__all__ = ["FINISHED_STATUSES", "TaskBook", "TaskState"]
+__all__ = ["TaskBook", "TaskState"]
 
-FINISHED_STATUSES = ("done", "error", "cancelled")
-"""The statuses a worker may give in `MsgTaskFinished`."""
+# The TaskBook keeps each status as the plain text SQLite stores (`TaskStatus.DONE.value`):
+# sqlite3 binds a str subclass through its adapter lookup, a cost paid on every row written,
+# and a global is read ten times faster than an enum member. Both compare equal to members.
+QUEUED, RUNNING, DONE = TaskStatus.QUEUED.value, TaskStatus.RUNNING.value, TaskStatus.DONE.value
+ERROR, CANCELLED = TaskStatus.ERROR.value, TaskStatus.CANCELLED.value
+SKIPPED = TaskStatus.SKIPPED.value
 
 UNFINISHED = "the run ended before this task finished"
 
 
-class TaskBook:
+class TaskBook(TaskRoll):
     """The run's tasks in hand, moved from status to status by the messages applied to them.
 
     Counts, tasks in flight and errors are kept in `stats` (read by the display); rows
@@ -42,94 +48,11 @@ class TaskBook:
     """
 
     def __init__(self, stats: RunStats | None = None) -> None:
-        self.stats = stats if stats is not None else RunStats()
-        self.tasks: dict[Any, TaskState] = {}
-        """The tasks in hand: not closed yet, or closed and not yet committed."""
-        self.known: Container | None = None
-        """Every id taken into the run so far (None: any id, for a stand-alone writer)."""
-        self._dirty: dict[Any, TaskState] = {}
+        super().__init__(stats if stats is not None else RunStats())
         self._written: list[TaskState] = []
         self.attempt_rows: list[tuple] = []
         """Attempts of tasks that failed at least once, not yet written."""
-        self.added_rows: list[tuple] = []
-        """(task_id, name, parent, definition) of added tasks, for their rows."""
         self._unknown: set[str] = set()
-        self._total: int | None = None
-        self._taken = 0
-
-    @property
-    def fixed(self) -> bool:
-        """True once the run's tasks are known: no other id may appear."""
-        return self.known is not None
-
-    def expect(self, known: Container, total: int | None) -> None:
-        """Tasks will be `register`ed as they are taken; `known` holds every id taken so far.
-
-        `total`: how many tasks the run has, if known up front (else it grows, and is
-        known once the last tasks are registered).
-        """
-        self.known = known
-        self._total = total
-        self.stats.total = total or 0
-        self.stats.total_known = total is not None
-
-    def add(self, tasks: Iterable[tuple[Any, str]], skipped: frozenset = frozenset()) -> None:
-        """Register all the run's tasks at once: `queued`, or `skipped` when done before."""
-        tasks = list(tasks)
-        self.expect({task_id for task_id, _ in tasks}, len(tasks))
-        self.register(
-            [t for t in tasks if t[0] not in skipped], [t for t in tasks if t[0] in skipped]
-        )
-
-    def register(
-        self,
-        tasks: Iterable[tuple[Any, str]],
-        skipped: Iterable[tuple[Any, str]] = (),
-        last: bool = False,
-    ) -> None:
-        """Tasks taken into the run: `queued`, or `skipped` (done in an earlier run).
-
-        A queued task gets its `task_runs` row when something happens to it (it starts, is
-        cancelled, ...), not now: writing every row up front cost a third of a tiny run.
-        Skipped tasks are written with the next batch.
-        """
-        counts = self.stats.counts
-        n = 0
-        for task_id, name in tasks:
-            self.tasks[task_id] = TaskState(task_id, name)
-            n += 1
-        counts["queued"] += n
-        for task_id, name in skipped:
-            st = self.tasks[task_id] = self._dirty[task_id] = TaskState(task_id, name, "skipped")
-            st.closed = True
-            counts["skipped"] += 1
-            n += 1
-        self._taken += n
-        if self._total is None:
-            self.stats.total = self._taken
-        if last:
-            self.stats.total_known = True
-
-    def queued(self, m: TasksQueued) -> None:
-        """The engine took these tasks from the caller's and will hand them to workers.
-
-        Not counted in `stats.messages` (the messages of the run's workers).
-        """
-        if m.parent is not None:
-            self._added(m)
-        self.register(m.tasks, m.skipped, m.last)
-        self.stats.messages -= 1
-
-    def _added(self, m: TasksQueued) -> None:
-        """Tasks a running task added: the run's total grows, and their parent is kept."""
-        n = len(m.tasks) + len(m.skipped)
-        if self._total is not None:
-            self._total += n
-            self.stats.total += n
-        self.stats.growing = True
-        definitions = m.definitions or (None,) * n
-        for (task_id, name), definition in zip((*m.tasks, *m.skipped), definitions, strict=True):
-            self.added_rows.append((task_id, name, m.parent, definition))
 
     def add_refused(self, m: AddRefused) -> None:
         """A task's `AddTasks` was refused: that task is `error`."""
@@ -158,18 +81,6 @@ class TaskBook:
                 n += 1
         return n
 
-    def in_hand(self, task_id: Any) -> bool:
-        """True if a message of this task can be applied now (a registered task, or any id)."""
-        return self.known is None or task_id in self.tasks
-
-    def is_closed(self, task_id: Any) -> bool:
-        """True for a task taken into the run whose state was dropped (it is over)."""
-        known = self.known
-        try:
-            return known is not None and task_id not in self.tasks and task_id in known
-        except TypeError:
-            return False
-
     def state(self, task_id: Any, name: str | None = None, what: str = "a message") -> TaskState:
         """The task's state, marked dirty; LookupError for an id that cannot be in the run."""
         try:
@@ -184,9 +95,9 @@ class TaskBook:
         return st
 
     def _new(self, task_id: Any, name: str | None) -> TaskState:
-        st = TaskState(task_id, storable(name if name is not None else task_id), "running")
+        st = TaskState(task_id, storable(name if name is not None else task_id), RUNNING)
         self.tasks[task_id] = st
-        self.stats.counts["running"] += 1
+        self.stats.counts[RUNNING] += 1
         self.stats.total += 1
         self.stats.in_flight[task_id] = st
         return st
@@ -219,7 +130,7 @@ class TaskBook:
     def all_done(self) -> bool:
         """True when every task is `done` (or skipped as done before) and nothing failed."""
         counts = self.stats.counts
-        finished = counts.get("done", 0) + counts.get("skipped", 0)
+        finished = counts.get(DONE, 0) + counts.get(SKIPPED, 0)
         return finished == self.stats.total and not self.stats.errors
 
     def run_error(self, name: str, text: str, tb: str | None) -> None:
@@ -234,7 +145,7 @@ class TaskBook:
         counts[st.status] -= 1
         counts[status] += 1
         st.status = status
-        if status == "running":
+        if status == RUNNING:
             self.stats.in_flight[st.task_id] = st
         elif status in TERMINAL:
             self.stats.in_flight.pop(st.task_id, None)
@@ -247,7 +158,7 @@ class TaskBook:
         st.name = storable(m.name)
         st.started_at = storable(m.started_at)
         if st.status not in TERMINAL:
-            self.set_status(st, "running")
+            self.set_status(st, RUNNING)
 
     def progress(self, m: MsgTaskProgress) -> None:
         """The worker reports a step."""
@@ -256,8 +167,8 @@ class TaskBook:
             return  # after its end, a task's record no longer changes
         st.progress = float(m.step / m.total) if m.total > 0 else 0.0
         st.message = storable(m.message)
-        if st.status == "queued":
-            self.set_status(st, "running")
+        if st.status == QUEUED:
+            self.set_status(st, RUNNING)
 
     def finished(self, m: MsgTaskFinished) -> None:
         """The worker says it ended, with a status."""
@@ -268,16 +179,16 @@ class TaskBook:
         st.result = storable(m.result)
         if st.final:
             return
-        if m.status not in FINISHED_STATUSES:
-            text = f"MsgTaskFinished has status {m.status!r}; expected one of {FINISHED_STATUSES}"
+        if m.status not in FINISHED:
+            text = f"MsgTaskFinished has status {m.status!r}; expected one of {FINISHED}"
             self.fail(st, text, None)
             return
         st.message = storable(m.message)
-        if m.status == "done":
+        if m.status == DONE:
             st.progress = 1.0
         if m.traceback:
             st.error = storable(m.traceback)
-        if m.status == "error":
+        if m.status == ERROR:
             self.record_error(st, st.message, st.error)
         self.set_status(st, m.status)
 
@@ -296,8 +207,8 @@ class TaskBook:
         if m.retrying:
             st.error = storable(m.traceback)
             st.message = storable(f"retrying after {m.error}")
-            if st.status == "queued":
-                self.set_status(st, "running")
+            if st.status == QUEUED:
+                self.set_status(st, RUNNING)
             return
         if m.error is not None and not st.final:
             st.finished_at = iso_ns(m.finished_ns)
@@ -309,7 +220,7 @@ class TaskBook:
                 ("retrying after", "rate limited")
             ):
                 st.message = f"done at attempt {st.attempts}"
-            self.set_status(st, "done")
+            self.set_status(st, DONE)
 
     def take_attempts(self) -> list[tuple]:
         """`task_attempts` rows (without run id) recorded since the last call."""
@@ -325,7 +236,7 @@ class TaskBook:
             if st is not None and st.status not in TERMINAL:
                 st.finished_at = storable(m.finished_at)
                 st.message = storable(m.reason)
-                self.set_status(st, "cancelled")
+                self.set_status(st, CANCELLED)
 
     def handler_failed(self, task_id: Any, what: str, tb: str | None) -> None:
         """A handler failed on one of the task's messages: the task is `error`, for good."""
@@ -342,7 +253,7 @@ class TaskBook:
         st.message = storable(what)
         st.error = storable(tb)
         self.record_error(st, st.message, st.error)
-        self.set_status(st, "error")
+        self.set_status(st, ERROR)
         self._dirty[st.task_id] = st
 
     def lost(self, task_ids: set, what: str) -> None:
@@ -359,14 +270,14 @@ class TaskBook:
             self.protocol_error(f"{text}: the run gave up its backlog", key=f"dropped {task_id!r}")
             return
         st = self.find(task_id, None, what)
-        if st is None or st.status == "error":
+        if st is None or st.status == ERROR:
             return
         if not st.final:
             st.final = True
             st.message = storable(
                 f"cancelled: {what} was not written (the run gave up its backlog)"
             )
-        self.set_status(st, "cancelled")
+        self.set_status(st, CANCELLED)
 
     def settle(self, cancelled: bool, finished_at: str) -> None:
         """At the run's end: tasks not finished become `cancelled` (a cancelled run) or `error`."""
@@ -378,7 +289,7 @@ class TaskBook:
             self._dirty[st.task_id] = st
             if cancelled:
                 st.message = "cancelled"
-                self.set_status(st, "cancelled")
+                self.set_status(st, CANCELLED)
             else:
                 self.fail(st, UNFINISHED, None)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..core.rows import Rows
 from ..errors import ConfigError
-from ..rows import Rows
+from ..values.names import fold
 from ..values.types import STORAGE, storage_set
-from .shapes import Column, Shapes, fold
+from .shapes import Column, Shapes
 
 __all__ = ["check_types", "note_types"]
 

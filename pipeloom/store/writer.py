@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
-from ..control import RunClosing, TasksCancelled
+from ..core.control import RunClosing, TasksCancelled
+from ..core.queue import MessageQueue
+from ..core.rows import Rows
+from ..core.status import RunStatus
 from ..errors import ConfigError, PipelineError, UnhandledMessage
-from ..execution.queue import MessageQueue
 from ..progress.snapshot import RunStats
-from ..progress.terminal import update_task_bars
-from ..rows import Rows
 from . import connection as dbconn
 from . import record
 from .apply import MessageApplier
@@ -32,6 +32,7 @@ from .integrity import check_intact
 from .loads import RowsLoader
 from .lock import COMMIT, ROLLBACK, begin_immediate
 from .opening import open_run
+from .task_bars import update_task_bars
 from .tasks import TaskBook
 from .text import check_tasks
 
@@ -369,7 +370,7 @@ class SQLiteWriter(threading.Thread):
     def _finish_run(self) -> None:
         closing = self._closing
         cancelled = self._cancelled.is_set() or (
-            closing is not None and closing.status == "cancelled"
+            closing is not None and closing.status == RunStatus.CANCELLED
         )
         ok = not cancelled and self.error is None and self.book.all_done()
         if ok and self.skipped_ids and self.loads.staged:

@@ -12,7 +12,7 @@ which keeps a million-row load cheap next to the insert itself.
 from __future__ import annotations
 
 from .columns import column_values
-from .rows import column_name, frame_rows, records_rows, to_rows
+from .records import column_name, frame_rows, records_rows, to_rows
 from .scalars import INT64_MAX, INT64_MIN, UnsupportedValue, sql_value
 
 __all__ = [

@@ -23,7 +23,6 @@ from .nested import Nested
 __all__ = ["INT64_MAX", "INT64_MIN", "UnsupportedValue", "as_json", "cell_value", "sql_value"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _NULL_TYPES = (type(None), type(pd.NaT), type(pd.NA))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 
-from pipeloom.progress.snapshot import StatsSnapshot, TaskError
+from pipeloom.core.summary import TaskError
+from pipeloom.progress.snapshot import StatsSnapshot
 from pipeloom.progress.words import outcome_text, percent, plural, progress_line
 
 from .bar import bar_html

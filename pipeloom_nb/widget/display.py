@@ -12,11 +12,11 @@ import threading
 
 import ipywidgets as w
 
+from pipeloom.core.summary import RunSummary
 from pipeloom.progress.snapshot import StatsSnapshot
-from pipeloom.summary import RunSummary
 
-from ..frontends import in_kernel
 from ..render import errors_block, progress_html
+from ..where import in_kernel
 from .kernel import UiEvents
 from .shared import button_style, html_style, plain_layout, row_layout, view_layout
 from .sync import set_traits

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .messages import TaskDef
+from ..core.messages import TaskDef
 
 __all__ = ["from_definition", "to_definition"]
 

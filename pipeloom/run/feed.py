@@ -21,21 +21,22 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from operator import itemgetter
 from typing import Any
 
+from ..core.clock import utc_now
+from ..core.control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
+from ..core.exctext import describe, format_traceback, may_be_ctrl_c
+from ..core.messages import AddTasks
+from ..errors import ConfigError
+from ..execution.attempt import Item
+from ..store.text import check_task
 from .added import from_definition, to_definition
 from .checks import task_key
-from .clock import utc_now
-from .control import AddRefused, SourceFailed, TasksCancelled, TasksQueued
-from .errors import ConfigError
-from .exctext import describe, format_traceback
-from .execution.attempt import Item
-from .interrupts import may_be_ctrl_c
-from .messages import AddTasks
-from .store.text import check_task
 
 __all__ = ["SKIPPED_CHUNK", "TaskFeed", "is_collection", "recreate"]
 
 _ID_AND_NAME = itemgetter(1, 2)
 """An item's (task_id, name)."""
+_new_item = tuple.__new__
+"""`Item` made without NamedTuple's Python-level `__new__`: half its cost, once per task."""
 
 SKIPPED_CHUNK = 1000
 """At most this many skipped tasks (`resume=True`) in one `TasksQueued`."""
@@ -110,8 +111,8 @@ class TaskFeed:
                 item = self._pull()
                 if item is None:
                     continue
-                if item[1] in self._skipped_ids:
-                    skipped.append(item[1:])
+                if item.task_id in self._skipped_ids:
+                    skipped.append((item.task_id, item.name))
                     if len(skipped) >= SKIPPED_CHUNK:
                         self._q.put(TasksQueued((), tuple(skipped)))
                         skipped = []
@@ -138,8 +139,8 @@ class TaskFeed:
             if not items and not skipped_tasks:
                 return
             skipped = tuple((task_id, name) for _, task_id, name in skipped_tasks)
-            definitions = tuple(to_definition(item[0]) for item in items)
-            definitions += tuple(to_definition(item[0]) for item in skipped_tasks)
+            definitions = tuple(to_definition(item.task) for item in items)
+            definitions += tuple(to_definition(item.task) for item in skipped_tasks)
             queued = TasksQueued(
                 tuple(map(_ID_AND_NAME, items)),
                 skipped,
@@ -148,7 +149,7 @@ class TaskFeed:
             )
             self._q.put(queued)
             if cancelled:
-                self._q.put(TasksCancelled(tuple(item[1] for item in items), utc_now()))
+                self._q.put(TasksCancelled(tuple(item.task_id for item in items), utc_now()))
                 return
             self._added.extend(items)
         for listener in self._listeners:
@@ -169,15 +170,15 @@ class TaskFeed:
                     "already has: task ids are unique within a run"
                 )
             ids.add(task_id)
-            items.append((task, task_id, name))
+            items.append(Item(task, task_id, name))
         if self.max_tasks is not None and len(self.seen) + len(items) > self.max_tasks:
             raise ConfigError(
                 f"max_tasks={self.max_tasks} reached: task {msg.task_id!r} would add "
                 f"{len(items)} task(s) to the {len(self.seen)} the run has"
             )
         self.seen.update(ids)
-        skipped = [item for item in items if item[1] in self._skipped_ids]
-        return [item for item in items if item[1] not in self._skipped_ids], skipped
+        skipped = [item for item in items if item.task_id in self._skipped_ids]
+        return [item for item in items if item.task_id not in self._skipped_ids], skipped
 
     def rest(self) -> list[Item]:
         """A collection's tasks never taken, registered (to be recorded `cancelled`)."""
@@ -214,7 +215,7 @@ class TaskFeed:
             return None
         self.seen.add(task_id)
         self._pulled += 1
-        return task, task_id, name
+        return _new_item(Item, (task, task_id, name))
 
 
 def recreate(feed: TaskFeed, definitions: Iterable[tuple[Any, str]]) -> None:

@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .errors import ConfigError
-from .values import to_rows
-from .values.nested import ROW_ID, Nested, child_records, link_name, new_row_ids
-from .values.rows import frame_columns
-from .values.scalars import as_json
-from .values.types import column_storage, dtype_types
+from ..errors import ConfigError
+from ..values import to_rows
+from ..values.nested import ROW_ID, Nested, child_records, link_name, new_row_ids
+from ..values.records import frame_columns
+from ..values.scalars import as_json
+from ..values.types import column_storage, dtype_types
 
 __all__ = ["MODES", "SCHEMAS", "Rows"]
 

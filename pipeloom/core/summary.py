@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from .progress.snapshot import TaskError
+from .status import RunStatus, TaskStatus
 
-__all__ = ["RunSummary", "run_status"]
+__all__ = ["RunSummary", "TaskError"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskError:
+    """A failed task: what went wrong and where."""
+
+    task_id: Any
+    """The task's id."""
+    name: str
+    """The task's name."""
+    message: str
+    """The exception type and text."""
+    traceback: str | None = None
+    """The formatted traceback, when there is one."""
 
 
 @dataclass(frozen=True)
@@ -46,22 +61,22 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         """True when every task is done (or was skipped as done before)."""
-        return self.status == "done"
+        return self.status == RunStatus.DONE
 
     @property
     def done(self) -> int:
         """Tasks that finished with status `done`."""
-        return self.counts.get("done", 0)
+        return self.counts.get(TaskStatus.DONE, 0)
 
     @property
     def failed(self) -> int:
         """Tasks that finished with status `error`."""
-        return self.counts.get("error", 0)
+        return self.counts.get(TaskStatus.ERROR, 0)
 
     @property
     def cancelled(self) -> int:
         """Tasks that were cancelled."""
-        return self.counts.get("cancelled", 0)
+        return self.counts.get(TaskStatus.CANCELLED, 0)
 
     @property
     def tasks_per_second(self) -> float:
@@ -85,17 +100,3 @@ class RunSummary:
             f"run {self.run_id} ({self.name}): {self.status}; {self.total} tasks: "
             f"{parts or 'none'}; {self.elapsed:.2f}s, {self.messages} messages{extra}"
         )
-
-
-def run_status(counts: dict[str, int], *, cancelled: bool, failed: bool, errors: int = 0) -> str:
-    """The run's status: failed > cancelled > error > done.
-
-    `errors` counts recorded errors, including a handler's on a message without a task.
-    """
-    if failed:
-        return "failed"
-    if cancelled:
-        return "cancelled"
-    if counts.get("error", 0) or errors:
-        return "error"
-    return "done"

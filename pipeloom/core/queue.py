@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ..control import LatestProgress
 from ..errors import RunEnded, WriterError
-from ..messages import AddTasks, MsgTaskProgress
-from .retry import MAX_WAIT
+from .clock import MAX_WAIT
+from .control import LatestProgress
+from .messages import AddTasks, MsgTaskProgress
 
 __all__ = ["CancelFlag", "MessageQueue", "Throttled", "WorkerQueue"]
 

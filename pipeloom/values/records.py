@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from .columns import typed_column_values
-from .scalars import _ASCII_LOWER, UnsupportedValue, _type_name, cell_value, sql_value
+from .names import fold
+from .scalars import UnsupportedValue, _type_name, cell_value, sql_value
 
 __all__ = ["FrameColumn", "column_name", "frame_columns", "frame_rows", "records_rows", "to_rows"]
 
@@ -27,7 +28,7 @@ def _check_names(names: list[str]) -> tuple[str, ...]:
     for name in names:
         if not name or "\x00" in name:
             raise ValueError(f"invalid column name {name!r}")
-        folded = name.translate(_ASCII_LOWER)  # SQLite compares names ASCII-case-insensitively
+        folded = fold(name)
         if folded in seen:
             other = seen[folded]
             raise ValueError(

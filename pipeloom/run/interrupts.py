@@ -16,17 +16,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
 
-__all__ = ["DeferredInterrupts", "may_be_ctrl_c", "outside_pipeloom", "run_interrupted"]
-
-
-def may_be_ctrl_c(exc: BaseException) -> bool:
-    """True for a `KeyboardInterrupt` in the main thread: perhaps the user's Ctrl-C.
-
-    Signals are delivered to the main thread only; elsewhere a `KeyboardInterrupt` was
-    raised by user code, and is that code's failure.
-    """
-    main = threading.current_thread() is threading.main_thread()
-    return main and isinstance(exc, KeyboardInterrupt)
+__all__ = ["DeferredInterrupts", "outside_pipeloom", "run_interrupted"]
 
 
 class DeferredInterrupts:

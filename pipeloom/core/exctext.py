@@ -1,4 +1,5 @@
-"""The text of an exception, made without raising: user code can make `str(exc)` raise.
+"""Exceptions of user code: their text, made without raising (`str(exc)` can raise), and
+whether one may be the user's Ctrl-C.
 
 A worker's exception, a handler's, the one a task iterable raises: each is recorded as
 text, and an exception whose `__str__` raises (anything, `SystemExit` included) must
@@ -7,9 +8,10 @@ fail its own task with a placeholder, never the thread that records it.
 
 from __future__ import annotations
 
+import threading
 import traceback
 
-__all__ = ["describe", "format_traceback", "text_of"]
+__all__ = ["describe", "format_traceback", "may_be_ctrl_c", "text_of"]
 
 
 def text_of(exc: BaseException) -> str:
@@ -36,3 +38,13 @@ def format_traceback(exc: BaseException) -> str:
     except BaseException:  # the exception's text, its cause's or its notes' raised
         frames = "".join(traceback.format_tb(exc.__traceback__))
         return f"Traceback (most recent call last):\n{frames}{describe(exc)}\n"
+
+
+def may_be_ctrl_c(exc: BaseException) -> bool:
+    """True for a `KeyboardInterrupt` in the main thread: perhaps the user's Ctrl-C.
+
+    Signals are delivered to the main thread only; elsewhere a `KeyboardInterrupt` was
+    raised by user code, and is that code's failure.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    return main and isinstance(exc, KeyboardInterrupt)

@@ -7,9 +7,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import ConfigError
-from .execution.retry import RetryOn, RetryPolicy
-from .store.text import check_task
+from ..errors import ConfigError
+from ..execution.retry import RetryOn, RetryPolicy
+from ..store.text import check_task
 
 __all__ = [
     "check_collection",

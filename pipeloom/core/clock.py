@@ -1,11 +1,16 @@
-"""Timestamps for task rows: ISO 8601 in UTC, cheap enough to take twice per tiny task."""
+"""Timestamps for task rows: ISO 8601 in UTC, cheap enough to take twice per tiny task;
+and the longest wait a thread can make."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
-__all__ = ["iso_ns", "utc_now"]
+__all__ = ["MAX_WAIT", "iso_ns", "utc_now"]
+
+MAX_WAIT = threading.TIMEOUT_MAX
+"""The longest wait a thread can make (`Event.wait` raises `OverflowError` past it)."""
 
 _second: tuple[int, str] = (-1, "")
 

@@ -14,13 +14,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ..demo import demo_tasks
+from ..errors import PipelineError
+from ..rlog import setup_logging
+from ..run.engine import run_pipeline
+from ..store import connection
+from ..store.tables import init_schema
 from . import status as status_mod
-from .demo import demo_tasks
-from .engine import run_pipeline
-from .errors import PipelineError
-from .rlog import setup_logging
-from .store import connection
-from .store.tables import init_schema
 
 app = typer.Typer(
     help="Threaded pipelines with one SQLite writer.", no_args_is_help=True, add_completion=False
@@ -115,7 +115,7 @@ def timeline_cmd(
     width: Annotated[int, typer.Option("--width", help="Width in pixels.")] = 1000,
 ) -> None:
     """Draw a run's timeline (tasks by worker, retries, throughput) to a file."""
-    from .timeline import timeline
+    from ..timeline import timeline
 
     try:
         chart = timeline(db, run, width_px=width)

@@ -16,16 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import utc_now
-from .control import WRITER_STOP, RunClosing, TasksCancelled
-from .errors import ConfigError, WriterError
-from .execution.queue import MessageQueue
+from ..core.clock import utc_now
+from ..core.control import WRITER_STOP, RunClosing, TasksCancelled
+from ..core.queue import MessageQueue
+from ..core.status import RunStatus, TaskStatus
+from ..core.summary import RunSummary
+from ..errors import ConfigError, WriterError
+from ..progress.display import Display, in_notebook
+from ..progress.snapshot import RunStats
+from ..progress.ticker import Ticker
+from ..store.writer import SQLiteWriter
 from .interrupts import DeferredInterrupts, run_interrupted
-from .progress.display import Display, in_notebook
-from .progress.snapshot import RunStats
-from .progress.ticker import Ticker
-from .store.writer import SQLiteWriter
-from .summary import RunSummary
 
 __all__ = ["Run", "drive", "open_run"]
 
@@ -88,7 +89,7 @@ def open_run(
 
 def drive(run: Run, runner: Any, grace: float) -> RunSummary:
     """Run the tasks to the end, a cancel, Ctrl-C or a writer failure; always close the run."""
-    cancelled = False
+    early = False  # the run must end before its tasks do: a cancel, Ctrl-C, the writer's end
     run.stats.watch(runner.in_flight, getattr(getattr(runner, "policy", None), "retries", 0))
     try:
         run.display.start(
@@ -97,16 +98,16 @@ def drive(run: Run, runner: Any, grace: float) -> RunSummary:
         run.ticker.start()
         if runner.blocking:
             runner.run_here()
-            cancelled = run.q.cancelled.is_set() or run.writer.error is not None
+            early = run.q.cancelled.is_set() or run.writer.error is not None
         else:
             runner.start()
-            cancelled = _wait(run, runner)
+            early = _wait(run, runner)
     except KeyboardInterrupt:
-        run.interrupted = cancelled = True
+        run.interrupted = early = True
         if not in_notebook():  # a notebook shows the run's end, and the exception says it
             LOG.warning("interrupted: cancelling tasks not yet started")
     finally:
-        summary = _close(run, runner, cancelled, grace)
+        summary = _close(run, runner, early, grace)
     if run.interrupted:
         raise _interrupted(summary)
     if run.writer.error is not None:
@@ -127,7 +128,8 @@ def _interrupted(summary: RunSummary) -> KeyboardInterrupt:
 
 
 def _wait(run: Run, runner: Any) -> bool:
-    """Block until the runner ends; True if the run was cancelled.
+    """Block until the runner ends; True if the run must end early: cancelled, or the
+    writer failed or closed.
 
     The display does the waiting (a notebook's handles clicks on its Stop button meanwhile).
     """
@@ -139,7 +141,7 @@ def _wait(run: Run, runner: Any) -> bool:
     return run.q.cancelled.is_set()
 
 
-def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
+def _close(run: Run, runner: Any, early: bool, grace: float) -> RunSummary:
     """Stop the runner, let the writer finish, record the run; Ctrl-C meanwhile is deferred."""
 
     def on_interrupt(count: int) -> None:
@@ -150,11 +152,11 @@ def _close(run: Run, runner: Any, cancelled: bool, grace: float) -> RunSummary:
     with DeferredInterrupts(on_interrupt) as interrupts:
         if run.interrupted:
             run.writer.cancel_run()
-        if cancelled:
+        if early:
             _cancel(run, runner, grace, interrupts)
         if run.writer.error is None and not run.writer.closed.is_set():
             facts = tuple(_facts(run).items())
-            run.q.put(RunClosing("cancelled" if cancelled else None, facts))
+            run.q.put(RunClosing(RunStatus.CANCELLED if early else None, facts))
             run.q.put(WRITER_STOP)
         run.q.close()  # what a straggler puts from now on would not be read: it raises RunEnded
         _wait_for_writer(run.writer)
@@ -168,7 +170,7 @@ def _cancel(run: Run, runner: Any, grace: float, interrupts: DeferredInterrupts)
     started = time.monotonic()
     q.cancelled.set()
     writer.give_up_backlog_at(started + grace)
-    leftover = [item[1] for item in runner.not_started()]
+    leftover = [item.task_id for item in runner.not_started()]
     while not runner.finished.is_set() and time.monotonic() - started < grace:
         if interrupts.event.wait(min(0.05, grace)):
             break  # a Ctrl-C during the grace period: stop waiting for tasks in flight
@@ -193,7 +195,7 @@ def _wait_for_ready(writer: SQLiteWriter) -> None:
 
 def _cancel_all(q: MessageQueue, feed: Any) -> None:
     """Register a collection's tasks, none of them started, and record them `cancelled`."""
-    ids = tuple(item[1] for item in feed.rest())
+    ids = tuple(item.task_id for item in feed.rest())
     if ids:
         q.put(TasksCancelled(ids, utc_now()))
 
@@ -231,12 +233,16 @@ def _summarize(run: Run) -> RunSummary:
     facts = _facts(run)
     _warn_abandoned(facts)
     snap = run.stats.snapshot()
-    counts = {k: v for k, v in snap.counts.items() if k not in ("running", "queued") and v}
+    counts = {
+        k: v
+        for k, v in snap.counts.items()
+        if k not in (TaskStatus.RUNNING, TaskStatus.QUEUED) and v
+    }
     summary = RunSummary(
         run_id=writer.run_id,
         name=run.name,
         db_path=run.db_path,
-        status=writer.status or "failed",
+        status=writer.status or RunStatus.FAILED,
         total=snap.total,
         counts=counts,
         elapsed=snap.elapsed,

@@ -15,9 +15,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .errors import ConfigError
-from .store import connection
-from .store.tables import has_table
+from ..errors import ConfigError
+from ..store import connection
+from ..store.tables import has_table
 
 __all__ = ["live_line", "recent_runs", "runs_table", "watch"]
 
