@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeloom import Rows, TaskDef, run_pipeline
+from pipeloom_nb import Loom
 
 from .helpers import rows
 
