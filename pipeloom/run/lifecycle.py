@@ -64,8 +64,8 @@ def open_run(
     `cancelled` once it is open, with every task of a collection `cancelled` (`feed()`
     makes the run's `TaskFeed`; an iterator's tasks are not read), and propagates.
     """
-    writer.start()
     try:
+        writer.start()  # inside: a Ctrl-C while the thread starts is one as it waits
         while not writer.ready.wait(0.1):
             pass
     except KeyboardInterrupt:
