@@ -9,7 +9,6 @@ from typing import Any
 
 from ..core.queue import MessageQueue
 from ..core.summary import RunSummary
-from ..errors import ConfigError
 from ..execution.coroutines import is_async_worker, use_current_loop
 from ..execution.executors import make_backend, make_runner
 from ..execution.retry import RetryOn
@@ -19,7 +18,7 @@ from ..progress.display import choose_display
 from ..store.connection import Synchronous, check_db_path
 from ..store.handlers import Handler, HandlerRegistry, Schema
 from ..store.writer import SQLiteWriter
-from .checks import check_collection, check_max_tasks, check_workers, task_key
+from .checks import check_collection, check_max_tasks, check_worker, check_workers, task_key
 from .feed import TaskFeed, is_collection, recreate
 from .lifecycle import drive, open_run
 from .options import RunOptions, run_options
@@ -107,8 +106,7 @@ def run_pipeline(
     """
     given = dict(locals())  # the parameters: nothing else is bound yet
     worker_fn = default_worker if worker_fn is None else worker_fn
-    if not callable(worker_fn):
-        raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
+    check_worker(worker_fn)
     options = run_options(**{k: v for k, v in given.items() if k not in _NOT_OPTIONS})
     return run_with_options(db_path, tasks, worker_fn, options)
 

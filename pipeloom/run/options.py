@@ -14,7 +14,7 @@ from ..store.handlers import Handler, HandlerRegistry, Schema
 from ..store.writer import SQLiteWriter
 from .checks import check_limits, check_rate, check_retry_policy, check_workers
 
-__all__ = ["DEFAULTS", "UNSET", "RunOptions", "run_options"]
+__all__ = ["DEFAULTS", "UNSET", "RunOptions", "merged", "option", "run_options"]
 
 
 class _Unset:
@@ -105,13 +105,24 @@ def run_options(base: RunOptions = DEFAULTS, /, **given: Any) -> RunOptions:
     The keywords are `run_pipeline`'s (`retries=`, `timeout=`, ... go into the policy);
     a value that cannot work is a `ConfigError`, before any work.
     """
+    return _checked(merged(base, **given))
+
+
+def merged(base: RunOptions, /, **given: Any) -> RunOptions:
+    """`base` with the keyword arguments given (UNSET ones left out), not yet checked."""
     given = {k: v for k, v in given.items() if v is not UNSET}
     unknown = sorted(set(given) - _FIELDS - set(_POLICY))
     if unknown:
         raise TypeError(f"unknown run options: {', '.join(unknown)}")
     policy = {_POLICY[k]: given.pop(k) for k in list(given) if k in _POLICY}
-    options = replace(base, policy=replace(base.policy, **policy), **given)
-    return _checked(options)
+    return replace(base, policy=replace(base.policy, **policy), **given)
+
+
+def option(options: RunOptions, name: str) -> Any:
+    """The value of `run_pipeline`'s keyword argument `name` in `options`."""
+    if name in _POLICY:
+        return getattr(options.policy, _POLICY[name])
+    return getattr(options, name)
 
 
 def _checked(options: RunOptions) -> RunOptions:
