@@ -14,9 +14,11 @@ from pipeloom.core.rows import check_rows_options
 from pipeloom.errors import NoSuchTable
 from pipeloom.execution.retry import RetryOn
 from pipeloom.progress.display import choose_display
-from pipeloom.run.checks import check_number, check_workers
-from pipeloom.run.engine import run_pipeline
+from pipeloom.run.checks import check_number, check_worker, check_workers
+from pipeloom.run.engine import run_with_options
 from pipeloom.run.feed import is_collection
+from pipeloom.run.options import DEFAULTS, merged
+from pipeloom.run.options import run_options as build_options
 from pipeloom.store.connection import quote_identifier
 from pipeloom.store.handlers import Handler, HandlerRegistry, Schema
 from pipeloom.timeline import Timeline, timeline
@@ -24,7 +26,7 @@ from pipeloom.timeline import Timeline, timeline
 from .compare import RunComparison, compare_runs, task_history
 from .handle import RunHandle
 from .mapping import check_map_table, map_run_name, map_tasks, map_worker
-from .options import run_options, schema_key
+from .options import LoomOption, run_options, schema_key
 from .reading import check_shared_db, read_sql, read_table, table_names
 from .results import RunResult, Tables, tidy_task_runs
 
@@ -57,18 +59,30 @@ class Loom:
         check_workers(workers)
         check_number("rate", rate, optional=True)
         check_number("timeout", timeout, optional=True)
-        self.rate = rate
-        """Task starts per second for every run (None: no limit); a run's `rate=` wins."""
-        self.timeout = timeout
-        """Seconds one attempt may take in every run (None: no limit); a run's wins."""
-        self.executor = executor
-        """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
-        self.workers = workers
-        self.progress = progress
-        self.wal = wal
-        self.synchronous = synchronous
+        self.options = merged(
+            DEFAULTS,
+            workers=workers,
+            executor=executor,
+            rate=rate,
+            timeout=timeout,
+            progress=progress,
+            wal=wal,
+            synchronous=synchronous,
+        )
+        """This Loom's run options; each run `replace()`s what its call gives."""
         self.handlers = HandlerRegistry()
         self._schemas: dict[Any, Schema] = {}
+
+    rate = LoomOption()
+    """Task starts per second for every run (None: no limit); a run's `rate=` wins."""
+    timeout = LoomOption()
+    """Seconds one attempt may take in every run (None: no limit); a run's wins."""
+    executor = LoomOption()
+    """Where tasks run: "threads", "processes" or a `dask.distributed.Client`."""
+    workers = LoomOption()
+    progress = LoomOption()
+    wal = LoomOption()
+    synchronous = LoomOption()
 
     # --- registration, cell by cell ---------------------------------------------------------
     @property
@@ -220,22 +234,16 @@ class Loom:
         **kw: Any,
     ) -> RunResult:
         display = choose_display(self.progress if progress is None else progress)
-        kw.setdefault("workers", self.workers)
-        kw.setdefault("executor", self.executor)
-        kw.setdefault("rate", self.rate)
-        kw.setdefault("timeout", self.timeout)
-        summary = run_pipeline(
-            self.db_path,
-            tasks,
-            worker_fn=worker,
+        check_worker(worker)
+        options = build_options(
+            self.options,
             handlers=handlers if handlers is not None else self.handlers.copy(),
             schema=list(self._schemas.values()),
-            wal=self.wal,
-            synchronous=self.synchronous,
             progress=display,
             cancel_event=cancel_event,
             **kw,
         )
+        summary = run_with_options(self.db_path, tasks, worker, options)
         return RunResult(summary, shown=getattr(display, "shows_run", False))
 
     # --- reading ------------------------------------------------------------------------------

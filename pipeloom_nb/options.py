@@ -1,12 +1,14 @@
-"""Run options as a Loom takes them: which were given, and what identifies a schema."""
+"""Run options as a Loom takes them: which were given, where a Loom keeps them, and what
+identifies a schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pipeloom.run.options import merged, option
 from pipeloom.store.handlers import Schema
 
-__all__ = ["run_options", "schema_key"]
+__all__ = ["LoomOption", "run_options", "schema_key"]
 
 
 def schema_key(schema: Schema) -> Any:
@@ -31,13 +33,23 @@ _OPTIONS = (
     "rate",
     "progress",
 )
-_DEFAULTS = {"resume": False, "retries": 0, "retry_backoff": 0.5, "retry_max_delay": 60.0}
 
 
 def run_options(given: dict[str, Any]) -> dict[str, Any]:
-    """The run options given explicitly (None and defaults left to the Loom and the engine)."""
-    return {
-        k: given[k]
-        for k in _OPTIONS
-        if given[k] is not None and not (k in _DEFAULTS and given[k] == _DEFAULTS[k])
-    }
+    """The run options a call gave (None: the Loom's, or the engine's default)."""
+    return {k: given[k] for k in _OPTIONS if given[k] is not None}
+
+
+class LoomOption:
+    """A `Loom` attribute kept in the Loom's `RunOptions` (`loom.workers = 8` replaces it)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loom: Any, owner: type | None = None) -> Any:
+        if loom is None:
+            return self
+        return option(loom.options, self.name)
+
+    def __set__(self, loom: Any, value: Any) -> None:
+        loom.options = merged(loom.options, **{self.name: value})

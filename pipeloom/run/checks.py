@@ -20,6 +20,7 @@ __all__ = [
     "check_retry_policy",
     "check_unique",
     "check_whole",
+    "check_worker",
     "check_workers",
     "task_key",
 ]
@@ -71,6 +72,12 @@ def check_whole(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name} must be a whole number >= 1, not {value!r}")
     return value
+
+
+def check_worker(worker_fn: Any) -> None:
+    """ConfigError unless `worker_fn` is callable."""
+    if not callable(worker_fn):
+        raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
 
 
 def check_workers(workers: int | None) -> int:

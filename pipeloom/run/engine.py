@@ -9,7 +9,6 @@ from typing import Any
 
 from ..core.queue import MessageQueue
 from ..core.summary import RunSummary
-from ..errors import ConfigError
 from ..execution.coroutines import is_async_worker, use_current_loop
 from ..execution.executors import make_backend, make_runner
 from ..execution.retry import RetryOn
@@ -19,19 +18,15 @@ from ..progress.display import choose_display
 from ..store.connection import Synchronous, check_db_path
 from ..store.handlers import Handler, HandlerRegistry, Schema
 from ..store.writer import SQLiteWriter
-from .checks import (
-    check_collection,
-    check_limits,
-    check_max_tasks,
-    check_rate,
-    check_retry_policy,
-    check_workers,
-    task_key,
-)
+from .checks import check_collection, check_max_tasks, check_worker, check_workers, task_key
 from .feed import TaskFeed, is_collection, recreate
 from .lifecycle import drive, open_run
+from .options import RunOptions, run_options
 
 __all__ = ["default_worker", "run_pipeline", "task_key"]
+
+_NOT_OPTIONS = frozenset({"db_path", "tasks", "worker_fn"})
+"""`run_pipeline`'s parameters that are the run itself, not its `RunOptions`."""
 
 
 def default_worker(task: Any, q: Any) -> None:
@@ -109,59 +104,54 @@ def run_pipeline(
     A task may add tasks to the run (`q.put(AddTasks(tasks))`: the next page, a listing's
     details); `max_tasks` bounds how many tasks a run may have in all.
     """
+    given = dict(locals())  # the parameters: nothing else is bound yet
     worker_fn = default_worker if worker_fn is None else worker_fn
-    if not callable(worker_fn):
-        raise ConfigError(f"worker_fn must be callable, not {worker_fn!r}")
-    if workers is not None:
-        check_workers(workers)
-    if resume and not store_task_status:
-        raise ConfigError("resume=True needs store_task_status=True (it reads task_runs)")
-    policy = check_retry_policy(
-        retries, retry_backoff, retry_max_delay, retry_on, timeout, max_retry_after
-    )
-    check_limits(
-        cancel_grace=cancel_grace,
-        lock_timeout=lock_timeout,
-        max_latency=max_latency,
-        queue_size=queue_size,
-        batch_size=batch_size,
-    )
-    limiter = Throttle(check_rate(rate))
-    backend, pool_workers = make_backend(executor, workers)
-    n_workers = pool_workers or check_workers(workers)
+    check_worker(worker_fn)
+    options = run_options(**{k: v for k, v in given.items() if k not in _NOT_OPTIONS})
+    return run_with_options(db_path, tasks, worker_fn, options)
+
+
+def run_with_options(
+    db_path: str | Path, tasks: Iterable[Any], worker_fn: Callable[..., Any], options: RunOptions
+) -> RunSummary:
+    """`run_pipeline` with its options already checked: build the writer and the runner, drive."""
+    o = options
+    backend, pool_workers = make_backend(o.executor, o.workers)
+    n_workers = pool_workers or check_workers(o.workers)
     payload = None if backend is None else dumps_worker(worker_fn)
     if backend is None and is_async_worker(worker_fn):
-        use_current_loop(async_loop)
+        use_current_loop(o.async_loop)
     db_text = check_db_path(db_path)
     total = check_collection(tasks) if is_collection(tasks) else None
-    check_max_tasks(max_tasks, total)
+    check_max_tasks(o.max_tasks, total)
     seen: set = set()
+    handlers = o.handlers
     registry = handlers if isinstance(handlers, HandlerRegistry) else HandlerRegistry(handlers)
-    run_name = name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
+    run_name = o.name or f"{worker_fn.__module__}.{getattr(worker_fn, '__qualname__', 'worker')}"
 
-    display = choose_display(progress)
-    writer = writer_cls(
+    display = choose_display(o.progress)
+    writer = o.writer_cls(
         db_text,
-        MessageQueue(queue_size, cancel_event, limiter),
-        wal=wal,
-        store_task_status=store_task_status,
+        MessageQueue(o.queue_size, o.cancel_event, Throttle(o.rate)),
+        wal=o.wal,
+        store_task_status=o.store_task_status,
         handlers=registry,
-        schema=schema,
-        synchronous=synchronous,
+        schema=o.schema,
+        synchronous=o.synchronous,
         name=run_name,
         workers=n_workers,
-        params=params,
-        resume=resume,
-        batch_size=batch_size,
-        max_latency=max_latency,
-        lock_timeout=lock_timeout,
+        params=o.params,
+        resume=o.resume,
+        batch_size=o.batch_size,
+        max_latency=o.max_latency,
+        lock_timeout=o.lock_timeout,
         sentinel_stops=False,
         known=seen,
         total=total,
     )
 
     def make_feed() -> TaskFeed:
-        return TaskFeed(tasks, writer.msg_q, seen, writer.skipped_ids, max_tasks)
+        return TaskFeed(tasks, writer.msg_q, seen, writer.skipped_ids, o.max_tasks)
 
     run = open_run(writer, display, run_name, n_workers, make_feed)
     feed = run.feed = make_feed()
@@ -172,10 +162,10 @@ def run_pipeline(
         feed,
         run.q,
         n_workers,
-        policy=policy,
-        async_loop=async_loop,
+        policy=o.policy,
+        async_loop=o.async_loop,
         backend=backend,
         payload=payload,
         wait=run.display.wait,
     )
-    return drive(run, runner, cancel_grace)
+    return drive(run, runner, o.cancel_grace)
