@@ -56,3 +56,16 @@ def loom(db_path: Path, request: pytest.FixtureRequest):
 
     marker = request.node.get_closest_marker("workers")
     return Loom(db_path, workers=marker.args[0] if marker else 3, progress=False)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A local Dask cluster of two single-threaded worker processes, one per test module."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -49,15 +49,8 @@ def test_growth_runs_on_pool_processes(db_path):
     assert parents(db_path)["page-4"] == "page-3"
 
 
-def test_growth_runs_on_a_dask_cluster(db_path):
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        summary = run_pipeline(db_path, FIRST, worker_fn=crawl, executor=client, progress=False)
+def test_growth_runs_on_a_dask_cluster(db_path, dask_client):
+    summary = run_pipeline(db_path, FIRST, worker_fn=crawl, executor=dask_client, progress=False)
     assert summary.ok and summary.counts["done"] == GROWN
 
 

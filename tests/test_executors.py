@@ -274,18 +274,6 @@ def test_loom_runs_and_maps_on_processes(tmp_path):
     assert HERE not in set(df["pid"])
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 def test_a_dask_cluster_runs_the_tasks_and_the_writer_stays_here(db_path, dask_client):
     offset = 500
 

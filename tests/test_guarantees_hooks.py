@@ -281,18 +281,6 @@ def test_more_than_a_thousand_retries_never_overflow_the_backoff(db_path):
     assert summary.ok and rows(db_path, "SELECT attempts FROM task_runs") == [(1101,)]
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize("hook", list(HOOKS))
 def test_a_hook_that_throws_on_a_dask_cluster_fails_its_task_only(db_path, hook, dask_client):
     _, options, expected = HOOKS[hook]
