@@ -27,7 +27,8 @@ def to_definition(task: Any) -> str | None:
         text = json.dumps(shape, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
-    return text if json.loads(text) == shape and _same_types(json.loads(text), shape) else None
+    back = json.loads(text)
+    return text if back == shape and _same_types(back, shape) else None
 
 
 def from_definition(text: str) -> Any:
@@ -39,8 +40,8 @@ def from_definition(text: str) -> Any:
 
 
 def _same_types(a: Any, b: Any) -> bool:
-    """`==` says 1 == 1.0 == True and [1] != (1,) is caught, but not int against float."""
-    if type(a) is not type(b) and not (isinstance(a, list) and isinstance(b, list)):
+    """True when `a` and `b` have the same types throughout: `==` alone takes 1 for 1.0."""
+    if type(a) is not type(b):  # a tuple read back as a list, a float as an int
         return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_types(a[k], b[k]) for k in a)

@@ -67,6 +67,7 @@ class Stages:
             names = {fold(s.table) for s in staged}
             for s in staged:
                 _swap(conn, s.table, s.stage)
+            shapes.changed()  # the swaps renamed and altered tables: read them afresh
             for s in staged:
                 for nested in shapes.tables_under(conn, s.table) if s.top else ():
                     if fold(nested) not in names:
